@@ -61,6 +61,13 @@ sl_rc sl_schema_rename(sl_schema *s, int idx, const char *name, sl_err *err);
 int sl_schema_find(const sl_schema *s, const char *name); /* -1 if absent */
 int sl_schema_equal(const sl_schema *a, const sl_schema *b); /* names+types */
 
+struct json_t;
+/* {"name": ..., "fields": [...]} as a jansson object (name may be NULL). */
+struct json_t *sl_schema_to_json(const sl_schema *s, const char *name);
+/* what names the source of j in error messages (a file name). */
+sl_rc sl_schema_from_json(const struct json_t *j, const char *what,
+                          sl_schema **out, sl_err *err);
+
 sl_rc sl_schema_load_json(const char *path, sl_schema **out, sl_err *err);
 sl_rc sl_schema_save_json(const sl_schema *s, const char *name,
                           const char *path, sl_err *err);

@@ -166,31 +166,19 @@ int sl_schema_equal(const sl_schema *a, const sl_schema *b)
     return 1;
 }
 
-sl_rc sl_schema_load_json(const char *path, sl_schema **out, sl_err *err)
+sl_rc sl_schema_from_json(const json_t *root, const char *what,
+                          sl_schema **out, sl_err *err)
 {
-    json_error_t jerr;
     sl_rc rc = SL_OK;
     sl_schema *s = NULL;
     *out = NULL;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (!root) {
-        if (jerr.line <= 0 && errno)
-            return sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot read schema: %s",
-                                 jerr.text);
-        return sl_err_setloc(err, SL_EPARSE, path, jerr.line, jerr.column,
-                             "invalid schema JSON: %s", jerr.text);
-    }
     json_t *fields = json_is_object(root) ? json_object_get(root, "fields") : NULL;
-    if (!json_is_array(fields)) {
-        rc = sl_err_setloc(err, SL_ESCHEMA, path, 0, 0,
-                           "schema must be an object with a \"fields\" array");
-        goto out;
-    }
+    if (!json_is_array(fields))
+        return sl_err_setloc(err, SL_ESCHEMA, what, 0, 0,
+                             "schema must be an object with a \"fields\" array");
     s = sl_schema_new();
-    if (!s) {
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        goto out;
-    }
+    if (!s)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
     size_t i;
     json_t *f;
     json_array_foreach(fields, i, f)
@@ -201,13 +189,13 @@ sl_rc sl_schema_load_json(const char *path, sl_schema **out, sl_err *err)
         const char *desc = json_string_value(json_object_get(f, "description"));
         sl_type t;
         if (!json_is_object(f) || !name || !type) {
-            rc = sl_err_setloc(err, SL_ESCHEMA, path, 0, 0,
+            rc = sl_err_setloc(err, SL_ESCHEMA, what, 0, 0,
                                "fields[%zu]: expected an object with string "
                                "\"name\" and \"type\"", i);
             goto out;
         }
         if (sl_type_parse(type, &t) != SL_OK) {
-            rc = sl_err_setloc(err, SL_ESCHEMA, path, 0, 0,
+            rc = sl_err_setloc(err, SL_ESCHEMA, what, 0, 0,
                                "fields[%zu] '%s': unknown type '%s' (expected "
                                "bool, int64, float64, string, timestamp or date)",
                                i, name, type);
@@ -215,14 +203,14 @@ sl_rc sl_schema_load_json(const char *path, sl_schema **out, sl_err *err)
             goto out;
         }
         if (nullable && !json_is_boolean(nullable)) {
-            rc = sl_err_setloc(err, SL_ESCHEMA, path, 0, 0,
+            rc = sl_err_setloc(err, SL_ESCHEMA, what, 0, 0,
                                "fields[%zu] '%s': \"nullable\" must be true or false",
                                i, name);
             goto out;
         }
         rc = sl_schema_add(s, name, t, nullable ? json_is_true(nullable) : 1, err);
         if (rc != SL_OK) {
-            sl_err_at(err, path, 0, 0);
+            sl_err_at(err, what, 0, 0);
             goto out;
         }
         if (desc && !(s->fields[s->n - 1].description = sl_strdup(desc))) {
@@ -234,39 +222,64 @@ sl_rc sl_schema_load_json(const char *path, sl_schema **out, sl_err *err)
     s = NULL;
 out:
     sl_schema_free(s);
+    return rc;
+}
+
+sl_rc sl_schema_load_json(const char *path, sl_schema **out, sl_err *err)
+{
+    json_error_t jerr;
+    *out = NULL;
+    errno = 0;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        if (jerr.line <= 0 && errno)
+            return sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot read schema: %s",
+                                 strerror(errno));
+        return sl_err_setloc(err, SL_EPARSE, path, jerr.line, jerr.column,
+                             "invalid schema JSON: %s", jerr.text);
+    }
+    sl_rc rc = sl_schema_from_json(root, path, out, err);
     json_decref(root);
     return rc;
+}
+
+json_t *sl_schema_to_json(const sl_schema *s, const char *name)
+{
+    json_t *root = json_object(), *fields = json_array();
+    if (!root || !fields)
+        goto fail;
+    if (name && json_object_set_new(root, "name", json_string(name)) != 0)
+        goto fail;
+    if (json_object_set(root, "fields", fields) != 0)
+        goto fail;
+    for (int i = 0; i < s->n; i++) {
+        json_t *f = json_pack("{s:s, s:s, s:b}", "name", s->fields[i].name,
+                              "type", sl_type_name(s->fields[i].type),
+                              "nullable", s->fields[i].nullable);
+        if (!f || json_array_append_new(fields, f) != 0)
+            goto fail;
+        if (s->fields[i].description)
+            json_object_set_new(f, "description",
+                                json_string(s->fields[i].description));
+    }
+    json_decref(fields);
+    return root;
+fail:
+    json_decref(fields);
+    json_decref(root);
+    return NULL;
 }
 
 sl_rc sl_schema_save_json(const sl_schema *s, const char *name,
                           const char *path, sl_err *err)
 {
+    json_t *root = sl_schema_to_json(s, name);
+    if (!root)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
     sl_rc rc = SL_OK;
-    json_t *root = json_object(), *fields = json_array();
-    if (!root || !fields) {
-        json_decref(fields);
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (name)
-        json_object_set_new(root, "name", json_string(name));
-    json_object_set_new(root, "fields", fields);
-    for (int i = 0; i < s->n; i++) {
-        json_t *f = json_pack("{s:s, s:s, s:b}", "name", s->fields[i].name,
-                              "type", sl_type_name(s->fields[i].type),
-                              "nullable", s->fields[i].nullable);
-        if (!f || json_array_append_new(fields, f) != 0) {
-            rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-            goto out;
-        }
-        if (s->fields[i].description)
-            json_object_set_new(f, "description",
-                                json_string(s->fields[i].description));
-    }
     if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
         rc = sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot write schema: %s",
                            strerror(errno));
-out:
     json_decref(root);
     return rc;
 }

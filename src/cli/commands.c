@@ -1,0 +1,183 @@
+/*
+ * commands.c: the sluice subcommands. Each one turns parsed arguments into
+ * one library call and prints a one-line summary on stdout.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "sluice/mem.h"
+#include "sluice/pipeline.h"
+#include "sluice/spec.h"
+
+static void step_def(sl_step_def *d, const sl_spec_step *s)
+{
+    d->plugin = s->plugin;
+    d->config = s->config;
+    d->node = s->node;
+}
+
+/* Fill def from spec; def->transforms must be freed with sl_free. */
+static sl_rc def_from_spec(const sl_spec *s, sl_pipeline_def *def, sl_err *err)
+{
+    memset(def, 0, sizeof *def);
+    def->name = s->name;
+    def->spec_file = s->file;
+    def->schema_path = s->schema_path;
+    step_def(&def->source, &s->source);
+    step_def(&def->sink, &s->sink);
+    def->ntransforms = s->ntransforms;
+    def->transforms = sl_calloc((size_t)(s->ntransforms ? s->ntransforms : 1),
+                                sizeof *def->transforms);
+    if (!def->transforms)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    for (int i = 0; i < s->ntransforms; i++)
+        step_def(&def->transforms[i], &s->transforms[i]);
+    def->has_split = s->has_split;
+    def->split_test = s->split_test;
+    def->split_seed = (uint64_t)s->split_seed;
+    def->split_stratify = s->split_stratify;
+    def->transform_output = s->transform_output;
+    return SL_OK;
+}
+
+static sl_rc load_spec(const char *path, sl_spec **spec, sl_pipeline_def *def,
+                       sl_err *err)
+{
+    sl_rc rc = sl_spec_load(path, spec, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = def_from_spec(*spec, def, err);
+    if (rc != SL_OK) {
+        sl_spec_free(*spec);
+        *spec = NULL;
+    }
+    return rc;
+}
+
+static void print_rejects(const sl_run_summary *sum)
+{
+    if (sum->rows_rejected == 0)
+        return;
+    printf(", %" PRId64 " rejected", sum->rows_rejected);
+    if (sum->rejects_path[0])
+        printf(" (%s)", sum->rejects_path);
+}
+
+int sl_cli_run(const sl_cli_args *a)
+{
+    if (a->npos != 2)
+        return sl_cli_usage("run: expected one spec file, e.g. 'sluice run %s'",
+                            "pipeline.yaml");
+    sl_err err;
+    sl_err_clear(&err);
+    sl_spec *spec = NULL;
+    sl_pipeline_def def;
+    sl_rc rc = load_spec(a->pos[1], &spec, &def, &err);
+    if (rc != SL_OK)
+        return sl_cli_fail(rc, &err);
+    if (spec->model || spec->evaluate || spec->registry)
+        fprintf(stderr, "sluice: warning: %s: the model/evaluate/registry sections "
+                        "are not run by this build (no model training yet); "
+                        "running the data pipeline only\n", spec->file);
+    sl_run_options opt = {.quiet = a->quiet, .progress = a->progress};
+    sl_run_summary sum;
+    rc = sl_pipeline_run(&def, &opt, &sum, &err);
+    if (rc == SL_OK && !a->quiet) {
+        printf("%s: %" PRId64 " rows read", spec->name, sum.rows_read);
+        print_rejects(&sum);
+        if (sum.test_path[0])
+            printf(" -> train %" PRId64 " rows (%s), test %" PRId64 " rows (%s)",
+                   sum.rows_train, sum.out_path, sum.rows_test, sum.test_path);
+        else if (sum.out_path[0])
+            printf(" -> %" PRId64 " rows (%s)", sum.rows_out, sum.out_path);
+        else
+            printf(" -> %" PRId64 " rows (no sink)", sum.rows_out);
+        if (sum.transform_path[0])
+            printf(", transform %s", sum.transform_path);
+        printf(" [%d passes, %.2f s]\n", sum.passes, sum.seconds);
+    }
+    sl_free(def.transforms);
+    sl_spec_free(spec);
+    return rc == SL_OK ? 0 : sl_cli_fail(rc, &err);
+}
+
+int sl_cli_check(const sl_cli_args *a)
+{
+    if (a->npos != 2)
+        return sl_cli_usage("check: expected one spec file, e.g. 'sluice check %s'",
+                            "pipeline.yaml");
+    sl_err err;
+    sl_err_clear(&err);
+    sl_spec *spec = NULL;
+    sl_pipeline_def def;
+    sl_rc rc = load_spec(a->pos[1], &spec, &def, &err);
+    if (rc != SL_OK)
+        return sl_cli_fail(rc, &err);
+    int checked = 0;
+    rc = sl_pipeline_check(&def, &checked, &err);
+    if (rc == SL_OK && !a->quiet)
+        printf("%s: ok (%d transforms, %d type-checked against the source schema)\n",
+               spec->file, spec->ntransforms, checked);
+    sl_free(def.transforms);
+    sl_spec_free(spec);
+    return rc == SL_OK ? 0 : sl_cli_fail(rc, &err);
+}
+
+static int file_job_done(const sl_cli_args *a, sl_rc rc, const sl_err *err,
+                         const sl_run_summary *sum)
+{
+    if (rc != SL_OK)
+        return sl_cli_fail(rc, err);
+    if (!a->quiet) {
+        printf("%" PRId64 " rows read", sum->rows_read);
+        print_rejects(sum);
+        printf(" -> %" PRId64 " rows (%s) [%.2f s]\n", sum->rows_out, sum->out_path,
+               sum->seconds);
+    }
+    return 0;
+}
+
+int sl_cli_apply(const sl_cli_args *a)
+{
+    /* sluice apply TRANSFORM IN OUT, or sluice apply --transform T IN OUT */
+    const char *t = a->transform, *in, *out;
+    if (t && a->npos == 3) {
+        in = a->pos[1];
+        out = a->pos[2];
+    } else if (!t && a->npos == 4) {
+        t = a->pos[1];
+        in = a->pos[2];
+        out = a->pos[3];
+    } else {
+        return sl_cli_usage("apply: expected %s", "TRANSFORM.json INPUT OUTPUT");
+    }
+    sl_err err;
+    sl_err_clear(&err);
+    sl_run_options opt = {.quiet = a->quiet, .progress = a->progress};
+    sl_run_summary sum;
+    sl_rc rc = sl_pipeline_apply(t, in, out, a->on_error, a->rejects, &opt, &sum, &err);
+    return file_job_done(a, rc, &err, &sum);
+}
+
+int sl_cli_convert(const sl_cli_args *a)
+{
+    if (a->npos != 3)
+        return sl_cli_usage("convert: expected %s", "INPUT OUTPUT (e.g. in.csv out.jsonl)");
+    sl_err err;
+    sl_err_clear(&err);
+    sl_run_options opt = {.quiet = a->quiet, .progress = a->progress};
+    sl_run_summary sum;
+    sl_rc rc = sl_pipeline_convert(a->pos[1], a->pos[2], a->schema, a->on_error,
+                                   a->rejects, &opt, &sum, &err);
+    return file_job_done(a, rc, &err, &sum);
+}
+
+int sl_cli_docs(const sl_cli_args *a)
+{
+    if (a->npos != 2 || strcmp(a->pos[1], "spec") != 0)
+        return sl_cli_usage("docs: expected '%s'", "sluice docs spec");
+    sl_spec_docs_md(stdout);
+    return 0;
+}
