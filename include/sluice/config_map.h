@@ -64,7 +64,10 @@ typedef enum sl_cfg_type {
 typedef struct sl_config_entry {
     const char *key;
     sl_cfg_type type;
-    const char *def;     /* default as text, NULL = none */
+    const char *def;     /* default as text, NULL = none; STRLIST:
+                            comma-separated (",NA,null" is "", "NA",
+                            "null"); ENUM: a choice name; no default for
+                            STRMAP and NODE */
     int flags;
     const char *choices; /* SL_CFG_ENUM: "fail|skip|dlq" */
     size_t offset;       /* offsetof(config struct, member) */
@@ -94,6 +97,23 @@ typedef struct sl_cfg_expr {
  * errors (node->file is used when NULL). */
 sl_rc sl_config_apply(const sl_config_entry *map, const sl_node *node,
                       void *cfg, sl_err *err);
+/* sl_config_apply with context (addition). `what` names the section in
+ * the messages about keys, e.g. "source 'csv'" gives "unknown key 'x' in
+ * source 'csv' (did you mean ...)" and "missing required key 'path' in
+ * source 'csv'", and replaces "key 'x'" as the subject of errors about a
+ * SHORTHAND/WHOLE value ("transform 'filter': expected an expression, got
+ * a list"); NULL for none. `skip` is a NULL-terminated list of keys of node
+ * to ignore (e.g. {"type", NULL} for sources and sinks); NULL for none.
+ * Scalars are read as: SL_CFG_INT/FLOAT must parse fully (1_000 and
+ * .inf/.nan accepted), quoted numbers and booleans are accepted; a list
+ * item written `null`/`~` is the string "null"/"~". An empty or null node
+ * means "no settings" (defaults, then the required check). On failure the
+ * fields already filled are released (sl_config_free) before returning. */
+sl_rc sl_config_apply_ex(const sl_config_entry *map, const sl_node *node,
+                         void *cfg, const char *what,
+                         const char *const *skip, sl_err *err);
+/* Name of an entry type for docs: "string", "integer", ... (addition). */
+const char *sl_config_type_name(sl_cfg_type t);
 /* Set defaults only (for a plugin with an empty section). */
 sl_rc sl_config_defaults(const sl_config_entry *map, void *cfg, sl_err *err);
 /* Free what sl_config_apply allocated inside cfg (not cfg itself). */

@@ -37,6 +37,10 @@ sl_rc sl_expr_bind(sl_expr *e, const sl_schema *s, sl_type *out_type,
  * names/types of referenced columns). *out: new column of b->nrows rows. */
 sl_rc sl_expr_eval(sl_expr *e, const sl_batch *b, sl_column **out,
                    sl_err *err);
+/* 1 when the bound result may hold nulls (a column that may be null, int64
+ * overflow, division, log/sqrt, ...); 0 when it never does. 1 before
+ * binding. */
+int sl_expr_nullable(const sl_expr *e);
 /* Names of the columns the expression reads (valid until free). */
 int sl_expr_columns(const sl_expr *e, const char *const **names);
 void sl_expr_free(sl_expr *e);

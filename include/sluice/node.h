@@ -27,8 +27,15 @@ typedef struct sl_node {
     sl_node_kind kind;
     int64_t line, col; /* 1-based position of the node's first character */
     const char *file;  /* the document's file name */
-    char *value;       /* SL_NODE_SCALAR: text (NUL-terminated) */
-    int quoted;        /* SL_NODE_SCALAR: written with ' or " quotes */
+    char *value;       /* SL_NODE_SCALAR: text (NUL-terminated);
+                          SL_NODE_NULL: the text as written ("", "~",
+                          "null"), so a list item `null` can still be read
+                          as the string "null" */
+    int quoted;        /* SL_NODE_SCALAR: written with ' or " quotes (1; the
+                          text starts at col + 1), or another explicit string
+                          form (2: block scalar | or >, or a !!str tag; the
+                          text does not start at col + 1). Nonzero: never
+                          read as null, bool or number. */
     int n;             /* SL_NODE_SEQ / SL_NODE_MAP: number of items */
     struct sl_node **items; /* SEQ: items; MAP: values */
     struct sl_node **keys;  /* MAP: key scalars (same order as items) */
@@ -40,8 +47,12 @@ typedef struct sl_doc {
     sl_arena *arena;
 } sl_doc;
 
-/* Parse a whole YAML file / string. Anchors and aliases are resolved;
- * duplicate keys are an error (file:line:col: duplicate key 'x'). */
+/* Parse a whole YAML file / string. Anchors and aliases are resolved
+ * (an alias shares the anchored node, so its position is the anchor's);
+ * duplicate keys are an error (file:line:col: duplicate key 'x'), and so
+ * are several documents, merge keys (<<), more than 1M nodes after alias
+ * expansion and nesting deeper than 256. Keys are always SL_NODE_SCALAR.
+ * A node with an anchor or tag is positioned at the anchor/tag. */
 sl_rc sl_yaml_load_file(const char *path, sl_doc **out, sl_err *err);
 sl_rc sl_yaml_load_string(const char *text, size_t n, const char *name,
                           sl_doc **out, sl_err *err);

@@ -11,7 +11,9 @@
  *              no hex floats, no leading/trailing spaces
  *   date       YYYY-MM-DD or YYYY/MM/DD (a valid calendar date)
  *   timestamp  YYYY-MM-DD[T ]HH:MM[:SS[.f{1,9}]][Z|+HH:MM|-HH:MM|+HHMM]
- *              (converted to UTC microseconds; no zone = UTC)
+ *              (converted to UTC microseconds; no zone = UTC); a bare
+ *              date also parses (midnight UTC), since inference widens
+ *              date -> timestamp
  * All parsers take (pointer, length), never rely on NUL termination, and
  * return 0 on success, -1 if the text is not of that type.
  */
