@@ -125,7 +125,9 @@ const char *sl_config_closest(const sl_config_entry *map, const char *key);
 /* Same over a NULL-terminated list of names. */
 const char *sl_closest_name(const char *const *names, const char *key);
 
-/* Markdown table of the entries: | key | type | default | description | */
+/* Markdown table of the entries: | key | type | default | description |.
+ * A SHORTHAND key is marked "(shorthand)", a WHOLE one "(whole section)";
+ * "No settings." for an empty table. */
 void sl_config_doc_md(const sl_config_entry *map, FILE *out);
 
 #endif

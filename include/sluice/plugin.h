@@ -13,6 +13,10 @@
  *   open(inst, in_schema, &out_schema)   sources get in_schema == NULL
  *   next()* (source) | process()* (transform) | write()* (sink)
  *   flush(); close(); destroy(inst); sl_config_free(); free(config)
+ * For sinks, close() commits the output (e.g. renames the temporary file
+ * into place); destroy() without a successful close() discards it. The
+ * runner skips close() after any failure, so a failed run never leaves a
+ * half-written output under the final name.
  * A function pointer that does not apply is NULL. Every function reports
  * failure as sl_rc + sl_err. Plugins never print and never exit.
  */

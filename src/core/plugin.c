@@ -18,22 +18,12 @@ static int registry_n;
 static const sl_plugin *by_kind[4][MAX_PLUGINS + 1];
 static int by_kind_n[4];
 
-/* Weak while modules land in parallel; made strong once all exist. */
-#define SL_BUILTIN __attribute__((weak))
-extern const sl_plugin sl_plugin_source_csv SL_BUILTIN, sl_plugin_source_jsonl SL_BUILTIN;
-extern const sl_plugin sl_plugin_sink_csv SL_BUILTIN, sl_plugin_sink_jsonl SL_BUILTIN;
-extern const sl_plugin sl_plugin_filter SL_BUILTIN, sl_plugin_derive SL_BUILTIN, sl_plugin_select SL_BUILTIN,
-    sl_plugin_drop SL_BUILTIN, sl_plugin_rename SL_BUILTIN, sl_plugin_cast SL_BUILTIN, sl_plugin_impute SL_BUILTIN,
-    sl_plugin_scale SL_BUILTIN, sl_plugin_onehot SL_BUILTIN, sl_plugin_vocabulary SL_BUILTIN, sl_plugin_hash SL_BUILTIN,
-    sl_plugin_bucketize SL_BUILTIN, sl_plugin_clip SL_BUILTIN;
-#if 0
 extern const sl_plugin sl_plugin_source_csv, sl_plugin_source_jsonl;
 extern const sl_plugin sl_plugin_sink_csv, sl_plugin_sink_jsonl;
 extern const sl_plugin sl_plugin_filter, sl_plugin_derive, sl_plugin_select,
     sl_plugin_drop, sl_plugin_rename, sl_plugin_cast, sl_plugin_impute,
     sl_plugin_scale, sl_plugin_onehot, sl_plugin_vocabulary, sl_plugin_hash,
     sl_plugin_bucketize, sl_plugin_clip;
-#endif
 
 static const sl_plugin *const builtin[] = {
     &sl_plugin_source_csv, &sl_plugin_source_jsonl,
@@ -99,8 +89,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void register_builtins(void)
 {
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (builtin[i])
-            sl_plugin_register(builtin[i], NULL);
+        sl_plugin_register(builtin[i], NULL);
 }
 
 void sl_plugins_init(void)

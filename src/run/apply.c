@@ -164,9 +164,9 @@ out:
         sl_err_clear(&ignored);
         /* The sink commits its file only when everything succeeded. */
         if (sink.p) {
-            sl_rc crc = rc == SL_OK ? sl_inst_close(&sink, err) : sl_inst_close(&sink, &ignored);
+            /* close commits the output; destroy without close discards it */
             if (rc == SL_OK)
-                rc = crc;
+                rc = sl_inst_close(&sink, err);
             sl_inst_destroy(&sink);
         }
         if (src.p) {

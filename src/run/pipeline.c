@@ -23,6 +23,23 @@
 
 /* ---- instances ---- */
 
+/* A plugin failing in init (or a transform in open) rejects its settings
+ * or expressions, not the data: that is an invalid spec (exit 3), however
+ * the plugin classified it. Adds the plugin's name unless it is there. */
+static sl_rc blame_spec(sl_inst *in, sl_rc rc, sl_err *err)
+{
+    if (rc == SL_EPARSE || rc == SL_ESCHEMA || rc == SL_ENOTFOUND || rc == SL_EINVAL)
+        rc = SL_ECONFIG;
+    if (err) {
+        err->code = rc;
+        char needle[96];
+        snprintf(needle, sizeof needle, "%s", in->p->name);
+        if (!strstr(err->msg, needle))
+            sl_err_prefix(err, "%s '%s'", sl_plugin_kind_name(in->p->kind), in->p->name);
+    }
+    return rc;
+}
+
 sl_rc sl_inst_init(sl_inst *in, const sl_plugin *p, void *config,
                    const sl_node *node, const sl_ctx *ctx, sl_err *err)
 {
@@ -36,7 +53,7 @@ sl_rc sl_inst_init(sl_inst *in, const sl_plugin *p, void *config,
         return SL_OK;
     sl_rc rc = p->init(&in->h, config, &in->ctx, err);
     if (rc != SL_OK)
-        sl_err_prefix(err, "%s '%s'", sl_plugin_kind_name(p->kind), p->name);
+        rc = blame_spec(in, rc, err);
     return rc;
 }
 
@@ -49,6 +66,8 @@ sl_rc sl_inst_open(sl_inst *in, const sl_schema *schema, sl_err *err)
         rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     if (rc == SL_OK)
         in->opened = 1;
+    else if (in->p->kind == SL_PLUGIN_TRANSFORM)
+        rc = blame_spec(in, rc, err);
     else if (err && !strstr(err->msg, in->p->name))
         sl_err_prefix(err, "%s '%s'", sl_plugin_kind_name(in->p->kind), in->p->name);
     return rc;
@@ -437,14 +456,11 @@ out:
             continue;
         if (rc == SL_OK && sinks[i].p->flush)
             rc = sinks[i].p->flush(sinks[i].h, err);
-        /* close commits the file (rename); on failure we still close to
-         * release it, and the temp file is removed by the sink */
-        sl_err cerr;
-        sl_err_clear(&cerr);
-        sl_rc crc = rc == SL_OK ? sl_inst_close(&sinks[i], err)
-                                : sl_inst_close(&sinks[i], &cerr);
+        /* close commits the output (rename); after a failure we only
+         * destroy, which discards it: no half-written file under the
+         * final name. A failed second commit cannot undo the first. */
         if (rc == SL_OK)
-            rc = crc;
+            rc = sl_inst_close(&sinks[i], err);
         sl_inst_destroy(&sinks[i]);
     }
     return rc;
