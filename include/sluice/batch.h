@@ -114,7 +114,8 @@ static inline const char *sl_col_str(const sl_column *c, int64_t i,
                                      size_t *len)
 {
     *len = (size_t)(c->offsets[i + 1] - c->offsets[i]);
-    return c->data + c->offsets[i];
+    /* data is NULL while every string so far is empty */
+    return c->data ? c->data + c->offsets[i] : "";
 }
 
 /* ---- batches ---- */
