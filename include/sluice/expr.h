@@ -18,7 +18,11 @@
  *
  * An expression is parsed once, bound (type-checked) against a schema
  * once, then evaluated a whole column at a time. Error positions (sl_err
- * col) are 1-based character offsets in the expression text.
+ * col) are 1-based character offsets in the expression text. Syntax errors
+ * (including the size and nesting bounds) are SL_EPARSE, binding errors
+ * (unknown names, types) SL_ESCHEMA. An sl_expr keeps
+ * reusable buffers between evaluations: use one from one thread at a time.
+ * Full rules: docs/design/expressions.md.
  */
 #ifndef SLUICE_EXPR_H
 #define SLUICE_EXPR_H
@@ -34,7 +38,8 @@ sl_rc sl_expr_parse(const char *text, sl_expr **out, sl_err *err);
 sl_rc sl_expr_bind(sl_expr *e, const sl_schema *s, sl_type *out_type,
                    sl_err *err);
 /* Evaluate over every row of b (b's schema must equal the bound one by
- * names/types of referenced columns). *out: new column of b->nrows rows. */
+ * names/types of referenced columns). *out: new column of b->nrows rows
+ * (one reference for the caller; a bare column name yields b's column). */
 sl_rc sl_expr_eval(sl_expr *e, const sl_batch *b, sl_column **out,
                    sl_err *err);
 /* 1 when the bound result may hold nulls (a column that may be null, int64
