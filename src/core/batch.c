@@ -341,58 +341,87 @@ fail:
     return NULL;
 }
 
+/* Copy the kept rows of a bitmap (validity or bool values) into dst. */
+static int64_t filter_bits(const uint8_t *src, const uint8_t *keep, int64_t n,
+                           uint8_t *dst)
+{
+    int64_t j = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        if (sl_bit_get(src, i))
+            sl_bit_set(dst, j);
+        else
+            sl_bit_clear(dst, j);
+        j++;
+    }
+    return j;
+}
+
+/* Fixed-width values: one tight loop per width, no per-row type switch. */
+#define FILTER_FIXED(T)                                                     \
+    do {                                                                    \
+        const T *in = c->values;                                            \
+        T *out = o->values;                                                 \
+        int64_t j = 0;                                                      \
+        for (int64_t i = 0; i < n; i++) {                                   \
+            out[j] = in[i];                                                 \
+            j += keep[i] != 0;                                              \
+        }                                                                   \
+    } while (0)
+
 sl_column *sl_column_filter(const sl_column *c, const uint8_t *keep,
                             int64_t kept)
 {
-    sl_column *o = sl_column_new(c->type, kept);
+    /* +1 row of slack: the branch-free loops store one past the last kept */
+    sl_column *o = sl_column_new(c->type, kept + 1);
     if (!o)
         return NULL;
-    int64_t n = c->length, j = 0;
-    if (c->null_count > 0 && ensure_validity(o) != SL_OK)
-        goto fail;
-    if (c->type == SL_STRING) {
+    int64_t n = c->length;
+    if (c->null_count > 0) {
+        if (ensure_validity(o) != SL_OK)
+            goto fail;
+        filter_bits(c->validity, keep, n, o->validity);
+        for (int64_t j = 0; j < kept; j++)
+            o->null_count += !sl_bit_get(o->validity, j);
+    }
+    switch (c->type) {
+    case SL_BOOL:
+        filter_bits(c->values, keep, n, o->values);
+        break;
+    case SL_INT64:
+    case SL_TIMESTAMP:
+        FILTER_FIXED(int64_t);
+        break;
+    case SL_FLOAT64:
+        FILTER_FIXED(double);
+        break;
+    case SL_DATE:
+        FILTER_FIXED(int32_t);
+        break;
+    case SL_STRING: {
         int64_t bytes = 0;
         for (int64_t i = 0; i < n; i++)
             if (keep[i])
                 bytes += c->offsets[i + 1] - c->offsets[i];
         if (sl_column_reserve(o, kept, bytes) != SL_OK)
             goto fail;
-    }
-    size_t w = value_width(c->type);
-    for (int64_t i = 0; i < n; i++) {
-        if (!keep[i])
-            continue;
-        if (o->validity) {
-            if (sl_col_valid(c, i))
-                sl_bit_set(o->validity, j);
-            else {
-                sl_bit_clear(o->validity, j);
-                o->null_count++;
-            }
-        }
-        switch (c->type) {
-        case SL_BOOL:
-            if (sl_col_bool(c, i))
-                sl_bit_set(o->values, j);
-            else
-                sl_bit_clear(o->values, j);
-            break;
-        case SL_STRING: {
+        int64_t j = 0, off = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!keep[i])
+                continue;
             int64_t len = c->offsets[i + 1] - c->offsets[i];
-            int64_t off = o->offsets[j];
-            memcpy(o->data + off, c->data + c->offsets[i], (size_t)len);
-            o->offsets[j + 1] = off + len;
-            break;
+            if (len)
+                memcpy(o->data + off, c->data + c->offsets[i], (size_t)len);
+            off += len;
+            o->offsets[++j] = off;
         }
-        case SL_NULL:
-            break;
-        default:
-            memcpy((char *)o->values + (size_t)j * w,
-                   (const char *)c->values + (size_t)i * w, w);
-        }
-        j++;
+        break;
     }
-    o->length = j;
+    default:
+        break;
+    }
+    o->length = kept;
     return o;
 fail:
     sl_column_unref(o);
