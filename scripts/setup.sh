@@ -10,7 +10,7 @@ APT_PKGS=(
   build-essential cmake ninja-build pkg-config clang llvm libclang-rt-14-dev
   libyaml-dev librdkafka-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libopenblas-dev libmicrohttpd-dev libavro-dev libjansson-dev libcmocka-dev
-  python3 python3-venv time
+  python3 python3-venv time kcat default-jre-headless maven
 )
 
 need=()
