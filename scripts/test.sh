@@ -4,14 +4,17 @@
 #   --sanitize        build with ASan + UBSan (clang) in build-asan/
 #   --fuzz SECONDS    also run each libFuzzer target for SECONDS (clang)
 #   --no-setup        skip scripts/setup.sh
+#   --no-interop      skip the interop tests against pyarrow/DuckDB (they
+#                     need PyPI for the .venv on first use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sanitize=0 fuzz=0 setup=1
+sanitize=0 fuzz=0 setup=1 interop=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --sanitize) sanitize=1 ;;
     --fuzz) fuzz=$2; shift ;;
     --no-setup) setup=0 ;;
+    --no-interop) interop=0 ;;
     *) echo "test.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -29,6 +32,10 @@ else
 fi
 cmake --build $dir -j2
 ctest --test-dir $dir --output-on-failure -j2
+
+if [ $interop = 1 ]; then
+  SL_BUILD_DIR=$dir bash tests/interop/run.sh
+fi
 
 if [ "$fuzz" != 0 ]; then
   cmake -S . -B build-fuzz -G Ninja -DSL_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null

@@ -9,7 +9,7 @@
 typedef struct sl_cli_args {
     const char *pos[SL_CLI_MAX_POS]; /* pos[0] is the command */
     int npos;
-    int quiet, progress;
+    int quiet, progress, json;
     const char *on_error, *rejects, *schema, *transform;
 } sl_cli_args;
 
@@ -18,6 +18,7 @@ int sl_cli_check(const sl_cli_args *a);
 int sl_cli_apply(const sl_cli_args *a);
 int sl_cli_convert(const sl_cli_args *a);
 int sl_cli_docs(const sl_cli_args *a);
+int sl_cli_inspect(const sl_cli_args *a);
 
 int sl_cli_exit_code(sl_rc rc);
 int sl_cli_fail(sl_rc rc, const sl_err *err);

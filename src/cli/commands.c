@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include <jansson.h>
+
 #include "sluice/mem.h"
+#include "sluice/parquet.h"
 #include "sluice/pipeline.h"
 #include "sluice/spec.h"
 
@@ -180,4 +183,30 @@ int sl_cli_docs(const sl_cli_args *a)
         return sl_cli_usage("docs: expected '%s'", "sluice docs spec");
     sl_spec_docs_md(stdout);
     return 0;
+}
+
+int sl_cli_inspect(const sl_cli_args *a)
+{
+    if (a->npos != 2)
+        return sl_cli_usage("inspect: expected %s", "FILE.parquet [--json]");
+    const char *path = a->pos[1];
+    const char *fmt = sl_format_for_path(path);
+    if (fmt && strcmp(fmt, "parquet") != 0)
+        return sl_cli_usage("inspect: '%s' is not a Parquet file (inspect reads "
+                            "Parquet; CSV and JSON Lines have no metadata to show)", path);
+    sl_err err;
+    sl_err_clear(&err);
+    sl_rc rc;
+    if (a->json) {
+        json_t *j = NULL;
+        rc = sl_parquet_inspect_json(path, &j, &err);
+        if (rc == SL_OK) {
+            json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            fputc('\n', stdout);
+        }
+        json_decref(j);
+    } else {
+        rc = sl_parquet_inspect_print(path, stdout, &err);
+    }
+    return rc == SL_OK ? 0 : sl_cli_fail(rc, &err);
 }

@@ -24,7 +24,8 @@ static const char usage_text[] =
     "  run SPEC                      run a pipeline spec (YAML) end to end\n"
     "  check SPEC                    validate a spec without running it\n"
     "  apply TRANSFORM IN OUT        apply a saved transform.json to new data\n"
-    "  convert IN OUT                convert between CSV and JSON Lines\n"
+    "  convert IN OUT                convert between CSV, JSON Lines and Parquet\n"
+    "  inspect FILE [--json]         schema, row groups, encodings, statistics\n"
     "  docs spec                     print the spec reference (markdown)\n"
     "  version                       print the version\n"
     "\n"
@@ -108,6 +109,8 @@ int main(int argc, char **argv)
             a.schema = val;
         else if (!strcmp(s, "--transform"))
             a.transform = val;
+        else if (!strcmp(s, "--json"))
+            a.json = 1;
         else if (s[0] == '-' && s[1] != '\0')
             return sl_cli_usage("unknown option '%s'", s);
         else if (a.npos < SL_CLI_MAX_POS)
@@ -139,6 +142,8 @@ int main(int argc, char **argv)
         return sl_cli_convert(&a);
     if (!strcmp(cmd, "docs"))
         return sl_cli_docs(&a);
+    if (!strcmp(cmd, "inspect"))
+        return sl_cli_inspect(&a);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("sluice %s\n", SLUICE_VERSION);
         return 0;

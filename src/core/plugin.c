@@ -18,21 +18,23 @@ static int registry_n;
 static const sl_plugin *by_kind[4][MAX_PLUGINS + 1];
 static int by_kind_n[4];
 
-extern const sl_plugin sl_plugin_source_csv, sl_plugin_source_jsonl;
-extern const sl_plugin sl_plugin_sink_csv, sl_plugin_sink_jsonl;
+extern const sl_plugin sl_plugin_source_csv, sl_plugin_source_jsonl,
+    sl_plugin_source_parquet;
+extern const sl_plugin sl_plugin_sink_csv, sl_plugin_sink_jsonl,
+    sl_plugin_sink_parquet;
 extern const sl_plugin sl_plugin_filter, sl_plugin_derive, sl_plugin_select,
     sl_plugin_drop, sl_plugin_rename, sl_plugin_cast, sl_plugin_impute,
     sl_plugin_scale, sl_plugin_onehot, sl_plugin_vocabulary, sl_plugin_hash,
     sl_plugin_bucketize, sl_plugin_clip;
 
 static const sl_plugin *const builtin[] = {
-    &sl_plugin_source_csv, &sl_plugin_source_jsonl,
+    &sl_plugin_source_csv, &sl_plugin_source_jsonl, &sl_plugin_source_parquet,
     &sl_plugin_filter,     &sl_plugin_derive,     &sl_plugin_select,
     &sl_plugin_drop,       &sl_plugin_rename,     &sl_plugin_cast,
     &sl_plugin_impute,     &sl_plugin_scale,      &sl_plugin_clip,
     &sl_plugin_bucketize,  &sl_plugin_onehot,     &sl_plugin_vocabulary,
     &sl_plugin_hash,
-    &sl_plugin_sink_csv,   &sl_plugin_sink_jsonl,
+    &sl_plugin_sink_csv,   &sl_plugin_sink_jsonl,   &sl_plugin_sink_parquet,
 };
 
 const char *sl_plugin_kind_name(sl_plugin_kind kind)

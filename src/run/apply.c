@@ -15,6 +15,14 @@
 #include "sluice/mem.h"
 #include "sluice/progress.h"
 
+static int has_key(const sl_config_entry *map, const char *key)
+{
+    for (; map && map->key; map++)
+        if (strcmp(map->key, key) == 0)
+            return 1;
+    return 0;
+}
+
 sl_rc sl_file_step_make(sl_file_step *fs, sl_plugin_kind kind,
                         const char *path, sl_err *err, ...)
 {
@@ -24,7 +32,7 @@ sl_rc sl_file_step_make(sl_file_step *fs, sl_plugin_kind kind,
     if (!fmt)
         return sl_err_setloc(err, SL_EUNSUPPORTED, path, 0, 0,
                              "cannot tell the file format from the extension "
-                             "(expected .csv, .tsv, .jsonl or .ndjson)");
+                             "(expected .csv, .tsv, .jsonl, .ndjson or .parquet)");
     fs->p = sl_plugin_find(kind, fmt);
     if (!fs->p)
         return sl_err_setloc(err, SL_EUNSUPPORTED, path, 0, 0,
@@ -41,7 +49,9 @@ sl_rc sl_file_step_make(sl_file_step *fs, sl_plugin_kind kind,
     const char *k;
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        if (v)
+        /* settings a format does not have (e.g. on_error for Parquet,
+         * whose reader has no bad-record policy) are left out */
+        if (v && has_key(fs->p->config_map, k))
             json_object_set_new(obj, k, json_string(v));
     }
     va_end(ap);

@@ -122,12 +122,17 @@ const char *sl_format_for_path(const char *path)
         return "csv";
     if (has_ext(path, ".jsonl") || has_ext(path, ".ndjson") || has_ext(path, ".json"))
         return "jsonl";
+    if (has_ext(path, ".parquet") || has_ext(path, ".pq"))
+        return "parquet";
     return NULL;
 }
 
 static const char *ext_for_format(const char *name)
 {
-    return strcmp(name, "jsonl") == 0 ? ".jsonl" : strcmp(name, "csv") == 0 ? ".csv" : ".out";
+    return strcmp(name, "jsonl") == 0     ? ".jsonl"
+           : strcmp(name, "csv") == 0     ? ".csv"
+           : strcmp(name, "parquet") == 0 ? ".parquet"
+                                          : ".out";
 }
 
 /* mkdir -p */

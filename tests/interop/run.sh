@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Parquet interop and conformance tests: sluice against pyarrow and DuckDB,
+# and against the Apache parquet-testing corpus (../shared/conformance/).
+# Creates .venv from tests/interop/requirements.txt when missing, builds
+# libsluice.a (in $SL_BUILD_DIR, default build/) and the pq_dump driver,
+# then runs pytest. Extra arguments go to pytest (e.g. -k conformance).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(realpath -m "${SL_BUILD_DIR:-$ROOT/build}")
+VENV=$ROOT/.venv
+REQ=$ROOT/tests/interop/requirements.txt
+
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+# Reinstall only when the requirements changed.
+STAMP=$VENV/.interop-requirements
+if ! cmp -s "$REQ" "$STAMP"; then
+    "$VENV/bin/pip" install -q -r "$REQ"
+    cp "$REQ" "$STAMP"
+fi
+
+if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja
+fi
+cmake --build "$BUILD" --target sluice_static -j2
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$ROOT/include" "$ROOT/tests/interop/pq_dump.c" \
+    "$BUILD/libsluice.a" -lyaml -ljansson -lzstd -lz -llz4 -lsnappy $(pkg-config --libs openblas rdkafka) -lpthread -lm \
+    -o "$BUILD/pq_dump"
+
+export PQ_DUMP=$BUILD/pq_dump
+cd "$ROOT/tests/interop"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py "$@"

@@ -1,0 +1,144 @@
+"""Conformance: sluice against the Apache parquet-testing corpus (found at
+../shared/conformance/parquet-testing/ from the project root).
+
+data/: each file is read and must equal pyarrow's reading (structs are
+compared flattened, nested fields as parsed JSON, as sluice reads them),
+or be rejected with the reason
+listed in REJECTED (a clear message naming the feature or the corruption).
+bad_data/: each file must be rejected cleanly (exit 1, an error message,
+no crash, no hang), except the ones in BAD_BUT_VALID, which are valid per
+the specification and must read exactly as pyarrow reads them.
+
+`python test_parquet_conformance.py --doc` rewrites
+docs/design/parquet-conformance.md from the same tables and a run.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pyarrow")  # the peers come from .venv (run.sh)
+
+from parquet_helpers import ROOT, compare_with_arrow, flat_arrow, pq_dump, run_dump  # noqa: F401
+
+CORPUS = ROOT.parent / "shared" / "conformance" / "parquet-testing"
+
+# file -> (substring of sluice's error, why)
+REJECTED = {
+    "binary_truncated_min_max.parquet": ("not valid UTF-8", "BYTE_ARRAY columns without STRING annotation hold non-UTF-8 bytes (binary is not a sluice type)"),
+    "byte_stream_split_extended.gzip.parquet": ("FIXED_LEN_BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY columns without DECIMAL/FLOAT16 annotation"),
+    "fixed_length_byte_array.parquet": ("FIXED_LEN_BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY column without DECIMAL/FLOAT16 annotation"),
+    "datapage_v1-corrupt-checksum.parquet": ("checksum (CRC) mismatch", "page CRC mismatch (the file is corrupt by design)"),
+    "rle-dict-uncompressed-corrupt-checksum.parquet": ("checksum (CRC) mismatch", "page CRC mismatch (the file is corrupt by design)"),
+    "large_string_map.brotli.parquet": ("BROTLI compression is not supported", "BROTLI codec (not linked)"),
+}
+# Subdirectories and encrypted files (not among the 65 data/*.parquet).
+REJECTED_EXTRA = {
+    "encrypted": ("encrypted Parquet file", "Parquet modular encryption"),
+    "geospatial": ("GEOMETRY/GEOGRAPHY", "GEOMETRY/GEOGRAPHY (WKB) columns"),
+}
+# bad_data files that are valid per the specification.
+BAD_BUT_VALID = {
+    "ARROW-GH-43605.parquet": "dictionary indices with bit width 0 and a one-entry dictionary are valid; "
+                              "read as pyarrow reads them (the Arrow bug was a crash)",
+}
+# Expected values documented beside the file (pyarrow cannot convert them).
+# pyarrow refuses this file (optional map keys); DuckDB reads the same.
+MAP_EXPECT = ['[{"key":"parent","value":"another"},{"key":"name","value":"report"}]']
+INT96_EXPECT = [1704141296123456, 1704070800000000, 253402225200000000, 1735599600000000, None,
+                9089380393200000000]
+
+
+def data_files():
+    return sorted(p.name for p in (CORPUS / "data").glob("*.parquet"))
+
+
+def extra_files():
+    d = CORPUS / "data"
+    return sorted(str(p.relative_to(d)) for p in list(d.glob("*.encrypted")) + list(d.glob("*/*.parquet*")))
+
+
+def bad_files():
+    return sorted(p.name for p in (CORPUS / "bad_data").glob("*.parquet"))
+
+
+needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason=f"{CORPUS} not found")
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", data_files())
+def test_data_file(pq_dump, name):
+    path = CORPUS / "data" / name
+    schema, rows, rc = run_dump(pq_dump, path, check=False)
+    if name in REJECTED:
+        assert rc == 1, f"{name} was expected to be rejected"
+        assert REJECTED[name][0] in rows, rows
+        return
+    assert rc == 0, f"sluice rejected {name}: {rows}"
+    if name == "int96_from_spark.parquet":
+        assert [r[0] for r in rows] == INT96_EXPECT
+        return
+    if name == "incorrect_map_schema.parquet":
+        assert [r[0] for r in rows] == MAP_EXPECT
+        return
+    compare_with_arrow(flat_arrow(path), schema, rows, name)
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", extra_files())
+def test_extra_file(pq_dump, name):
+    _, err, rc = run_dump(pq_dump, CORPUS / "data" / name, check=False)
+    key = "encrypted" if "encrypted" in name else "geospatial"
+    assert rc == 1 and REJECTED_EXTRA[key][0] in err, err
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", bad_files())
+def test_bad_file(pq_dump, name):
+    path = CORPUS / "bad_data" / name
+    p = subprocess.run([str(pq_dump), "dump", str(path)], capture_output=True, timeout=60)
+    if name in BAD_BUT_VALID:
+        assert p.returncode == 0
+        schema, rows, _ = run_dump(pq_dump, path)
+        compare_with_arrow(flat_arrow(path), schema, rows, name)
+        return
+    assert p.returncode == 1, f"{name}: exit {p.returncode} (a crash is negative)"
+    assert p.stderr.startswith(b"error: ") and len(p.stderr) > 20, p.stderr
+
+
+def write_doc(exe):
+    """docs/design/parquet-conformance.md from a run of the driver."""
+    lines = ["# Parquet conformance (apache/parquet-testing)", "",
+             "Generated by `tests/interop/test_parquet_conformance.py --doc` (the test checks the same",
+             "tables): every file of `data/` is read and compared with pyarrow's reading (structs of",
+             "primitives flattened to `parent.child` columns; LIST, MAP and repeated fields read as JSON",
+             "text and compared as parsed JSON), or rejected with the reason below;",
+             "every file of `bad_data/` is rejected cleanly (never a crash or a hang, also under ASan).", ""]
+    res = []
+    for name in data_files():
+        p = subprocess.run([str(exe), "dump", str(CORPUS / "data" / name)], capture_output=True, timeout=60)
+        if p.returncode == 0:
+            res.append((name, "read", "values equal pyarrow's" if name != "int96_from_spark.parquet"
+                        else "values equal the documented microseconds (modulo-2^64 INT96 arithmetic, as Spark)"))
+        else:
+            res.append((name, "rejected", REJECTED.get(name, ("", "UNEXPECTED: " + p.stderr.decode()[:120]))[1]))
+    nread = sum(1 for r in res if r[1] == "read")
+    lines += [f"**data/*.parquet: {nread} of {len(res)} read, {len(res) - nread} rejected.**", "",
+              "| file | result | reason / note |", "| --- | --- | --- |"]
+    lines += [f"| {n} | {r} | {w} |" for n, r, w in res]
+    lines += ["", "Also in `data/`: the `*.parquet.encrypted` files and `aes256/` are rejected (\"encrypted Parquet",
+              "file ... is not supported\"); `geospatial/` files are rejected (GEOMETRY/GEOGRAPHY columns).", "",
+              "| bad_data file | result | message |", "| --- | --- | --- |"]
+    for name in bad_files():
+        p = subprocess.run([str(exe), "dump", str(CORPUS / "bad_data" / name)], capture_output=True, timeout=60)
+        msg = p.stderr.decode(errors="replace").strip().replace("|", "\\|")
+        msg = msg.split(": ", 2)[-1][:150] if msg else BAD_BUT_VALID.get(name, "")
+        lines.append(f"| {name} | {'rejected' if p.returncode else 'read (valid)'} | {msg} |")
+    (ROOT / "docs/design/parquet-conformance.md").write_text("\n".join(lines) + "\n")
+    print(f"{nread} of {len(res)} data files read")
+
+
+if __name__ == "__main__" and "--doc" in sys.argv:
+    from parquet_helpers import _find_pq_dump
+    write_doc(_find_pq_dump())
