@@ -29,5 +29,6 @@ cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$ROOT/include" "$ROOT/tests/interop/pq_dump
     -o "$BUILD/pq_dump"
 
 export PQ_DUMP=$BUILD/pq_dump
+export SL_BUILD_DIR=$BUILD
 cd "$ROOT/tests/interop"
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py "$@"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py test_ml_sklearn.py "$@"

@@ -35,7 +35,7 @@ def driver(tmp_path_factory):
         pytest.skip(f"{lib} missing: build sluice first")
     exe = tmp_path_factory.mktemp("ml") / "sl_ml_bench"
     libs = subprocess.run(["pkg-config", "--libs", "yaml-0.1", "jansson", "libzstd",
-                           "zlib", "liblz4", "openblas"], capture_output=True,
+                           "zlib", "liblz4", "openblas", "rdkafka"], capture_output=True,
                           text=True, check=True).stdout.split()
     subprocess.run(["cc", "-O2", f"-I{ROOT}/include", str(ROOT / "bench/ml/sl_ml_bench.c"),
                     str(lib), *libs, "-lsnappy", "-lpthread", "-lm", "-o", str(exe)],
