@@ -11,6 +11,7 @@ APT_PKGS=(
   libyaml-dev librdkafka-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
   libopenblas-dev libmicrohttpd-dev libavro-dev libjansson-dev libcmocka-dev
   python3 python3-venv time kcat default-jre-headless maven
+  prometheus wrk curl openssl
 )
 
 need=()

@@ -32,6 +32,8 @@ else
 fi
 cmake --build $dir -j2
 ctest --test-dir $dir --output-on-failure -j2
+# the HTTP server end to end: every route, promtool, hot reload, TLS
+bash tests/integration/test_serving.sh $dir/sluice $dir/libsluice.a
 
 if [ $interop = 1 ]; then
   SL_BUILD_DIR=$dir bash tests/interop/run.sh

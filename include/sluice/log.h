@@ -2,8 +2,9 @@
  * log.h: structured logging to stderr.
  *
  * Text format:  "2026-11-25T07:54:08.123Z INFO  csv: message key=value"
- * JSON format:  {"ts":"...","level":"info","component":"csv","msg":"...",
- *                "key":"value"}
+ * JSON format (Elastic Common Schema names):
+ *   {"@timestamp":"...","log.level":"info","log.logger":"csv",
+ *    "message":"...","service.name":"sluice","key":"value"}
  * The level and format are process-wide (set once by the CLI).
  */
 #ifndef SLUICE_LOG_H

@@ -15,6 +15,7 @@
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -43,9 +44,26 @@ typedef struct sl_pipeline_def {
     const char *transform_output; /* transform.json path override, or NULL */
 } sl_pipeline_def;
 
+/* Optional callbacks into the final (write) pass, for work that needs
+ * the transformed rows, such as training a model (train.h):
+ *   begin      the output schema of the transform chain, before any row
+ *              of the pass is read;
+ *   batch      every transformed batch after the sink wrote it; part 0 is
+ *              the train split (all rows without a split), 1 the test split;
+ *   transform  the text of transform.json (the fitted chain), once the
+ *              pass succeeded, whether or not the spec writes the file.
+ * Any may be NULL; a failing callback fails the run with its error. */
+typedef struct sl_run_hooks {
+    void *ud;
+    sl_rc (*begin)(void *ud, const sl_schema *out, sl_err *err);
+    sl_rc (*batch)(void *ud, int part, const sl_batch *b, sl_err *err);
+    sl_rc (*transform)(void *ud, const char *json, size_t len, sl_err *err);
+} sl_run_hooks;
+
 typedef struct sl_run_options {
     int quiet;    /* no progress bar */
     int progress; /* 1 = draw a progress bar on stderr (caller checks TTY) */
+    const sl_run_hooks *hooks; /* sl_pipeline_run only; NULL = none */
 } sl_run_options;
 
 #define SL_PATH_MAX 4096

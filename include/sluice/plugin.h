@@ -17,6 +17,24 @@
  * into place); destroy() without a successful close() discards it. The
  * runner skips close() after any failure, so a failed run never leaves a
  * half-written output under the final name.
+ *
+ * checkpoint() (streaming, NULL when not supported; see stream.h):
+ *   Sources: commit the read position past every row of every batch that
+ *   next() returned before this call (Kafka: for each assigned partition,
+ *   the offset after the highest offset those batches held, including the
+ *   records sent to the dead-letter destination, which are made durable
+ *   first). The caller invokes it only once every row of those batches is
+ *   acknowledged by the sink (or deliberately dropped by a transform) and
+ *   with no batch in flight, so a commit never covers an unacknowledged
+ *   row: delivery is at-least-once. Rows returned after the last
+ *   successful checkpoint are read again after a crash or a rebalance.
+ *   A failed commit the source can retry (e.g. during a rebalance) is
+ *   logged and counted, and left for the next checkpoint: it is not an
+ *   error.
+ *   Sinks: return only when every row written so far is durable
+ *   (Kafka: every delivery report in, none failed). A sink without
+ *   checkpoint is durable only after close(); a streaming runner then
+ *   commits the source once, after that close.
  * A function pointer that does not apply is NULL. Every function reports
  * failure as sl_rc + sl_err. Plugins never print and never exit.
  */

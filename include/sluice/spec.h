@@ -12,7 +12,10 @@
  *   split: { test: 0.2, seed: 42, stratify: label }   # optional
  *   sink: { type: csv, path: out/ }        # optional (needed to run)
  *   transform_output: out/transform.json   # optional
- *   model: ... evaluate: ... registry: ... # reserved, kept as raw nodes
+ *   model: { type: random_forest, target: label, n_estimators: 200 }
+ *   evaluate: { metrics: [accuracy, auc], gate: "auc >= baseline.auc" }
+ *   registry: models/ml_models            # model/evaluate/registry: see
+ *                                          # spec_train.c and train.h
  *
  * sl_spec_load checks everything that can be checked without data: the
  * YAML, every key (unknown keys name the closest valid one), every plugin
@@ -33,8 +36,46 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "matrix.h"
+#include "model.h"
 #include "node.h"
 #include "plugin.h"
+
+struct sl_gate;
+
+/* `model:` (training). The hyper-parameters are the section's other keys,
+ * as text, checked by sl_model_new against the type's table. */
+typedef struct sl_spec_model {
+    char *type;             /* model type, e.g. "random_forest" */
+    char *target;           /* target column */
+    sl_task task;           /* SL_TASK_NONE: inferred from the target's type */
+    sl_strlist features;    /* n == 0: every numeric column but the target */
+    int nparams;
+    sl_model_param *params; /* keys/values point into the document */
+    const sl_node **param_keys;   /* key node of each parameter */
+    const sl_node **param_values; /* value node of each parameter */
+    const sl_node *node;          /* the section */
+} sl_spec_model;
+
+/* `evaluate:` (defaults filled in when the spec has a model but no
+ * evaluate section; `given` tells them apart). */
+typedef enum sl_baseline_kind {
+    SL_BASELINE_BLESSED = 0,
+    SL_BASELINE_LATEST,
+    SL_BASELINE_NONE,
+    SL_BASELINE_FILE
+} sl_baseline_kind;
+
+typedef struct sl_spec_evaluate {
+    int given;
+    sl_strlist metrics;     /* canonical names; n == 0: all of the task's */
+    sl_strlist slice_by;    /* columns of the transformed data */
+    sl_baseline_kind baseline;
+    char *baseline_path;    /* SL_BASELINE_FILE: a metrics.json */
+    sl_cfg_expr gate_text;  /* text NULL: no gate */
+    struct sl_gate *gate;   /* parsed and bound gate (evaluate.h), or NULL */
+    const sl_node *node;    /* the section, or NULL */
+} sl_spec_evaluate;
 
 /* One configured plugin use: the plugin, its settings node and the config
  * struct filled from it (calloc(plugin->config_size) + sl_config_apply). */
@@ -62,8 +103,14 @@ typedef struct sl_spec {
     int64_t split_seed;   /* >= 0 */
     char *split_stratify; /* column name, or NULL */
     char *transform_output; /* or NULL */
-    /* Reserved sections, not validated here (NULL when absent). */
+    /* Training sections as written (NULL when absent) ... */
     const sl_node *model, *evaluate, *registry;
+    /* ... and validated (NULL / unset without `model:`). */
+    sl_spec_model *model_spec;
+    sl_spec_evaluate *evaluate_spec; /* non-NULL whenever model_spec is */
+    char *registry_path;    /* `registry` or `registry.path` (default
+                               models/ml_models) */
+    char *registry_name;    /* `registry.name`, default the spec's name */
 } sl_spec;
 
 /* Load and validate a spec file. On failure *out is NULL and err says
@@ -78,6 +125,12 @@ sl_rc sl_spec_load_string(const char *text, size_t n, const char *name,
  * too). */
 sl_rc sl_spec_from_doc(sl_doc *doc, sl_spec **out, sl_err *err);
 void sl_spec_free(sl_spec *s);
+
+/* Points an sl_model_new error about s's model (err->field = the
+ * parameter's key) at the spec: the key for unknown or repeated keys,
+ * the value for a bad value, else the `task` or `type` key. Makes it
+ * SL_ECONFIG (SL_ENOMEM stays). No-op when err already has a line. */
+void sl_spec_model_error(const sl_spec *s, sl_err *err);
 
 /* The generated spec reference (docs/user-guides/spec.md): top-level
  * keys, then every registered source, transform and sink with its summary,

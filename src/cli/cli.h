@@ -11,6 +11,8 @@ typedef struct sl_cli_args {
     int npos;
     int quiet, progress, json;
     const char *on_error, *rejects, *schema, *transform;
+    const char *registry, *model; /* --registry DIR, --model DIR (train_cmd.h) */
+    int version;                  /* --version N (0 = not given) */
 } sl_cli_args;
 
 int sl_cli_run(const sl_cli_args *a);
@@ -19,6 +21,7 @@ int sl_cli_apply(const sl_cli_args *a);
 int sl_cli_convert(const sl_cli_args *a);
 int sl_cli_docs(const sl_cli_args *a);
 int sl_cli_inspect(const sl_cli_args *a);
+int sl_cli_serve(int argc, char **argv); /* serve_cmd.c: parses its own options */
 
 int sl_cli_exit_code(sl_rc rc);
 int sl_cli_fail(sl_rc rc, const sl_err *err);

@@ -13,37 +13,7 @@
 #include "sluice/parquet.h"
 #include "sluice/pipeline.h"
 #include "sluice/spec.h"
-
-static void step_def(sl_step_def *d, const sl_spec_step *s)
-{
-    d->plugin = s->plugin;
-    d->config = s->config;
-    d->node = s->node;
-}
-
-/* Fill def from spec; def->transforms must be freed with sl_free. */
-static sl_rc def_from_spec(const sl_spec *s, sl_pipeline_def *def, sl_err *err)
-{
-    memset(def, 0, sizeof *def);
-    def->name = s->name;
-    def->spec_file = s->file;
-    def->schema_path = s->schema_path;
-    step_def(&def->source, &s->source);
-    step_def(&def->sink, &s->sink);
-    def->ntransforms = s->ntransforms;
-    def->transforms = sl_calloc((size_t)(s->ntransforms ? s->ntransforms : 1),
-                                sizeof *def->transforms);
-    if (!def->transforms)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    for (int i = 0; i < s->ntransforms; i++)
-        step_def(&def->transforms[i], &s->transforms[i]);
-    def->has_split = s->has_split;
-    def->split_test = s->split_test;
-    def->split_seed = (uint64_t)s->split_seed;
-    def->split_stratify = s->split_stratify;
-    def->transform_output = s->transform_output;
-    return SL_OK;
-}
+#include "sluice/train.h"
 
 static sl_rc load_spec(const char *path, sl_spec **spec, sl_pipeline_def *def,
                        sl_err *err)
@@ -51,7 +21,7 @@ static sl_rc load_spec(const char *path, sl_spec **spec, sl_pipeline_def *def,
     sl_rc rc = sl_spec_load(path, spec, err);
     if (rc != SL_OK)
         return rc;
-    rc = def_from_spec(*spec, def, err);
+    rc = sl_pipeline_def_from_spec(*spec, def, err);
     if (rc != SL_OK) {
         sl_spec_free(*spec);
         *spec = NULL;
@@ -80,10 +50,6 @@ int sl_cli_run(const sl_cli_args *a)
     sl_rc rc = load_spec(a->pos[1], &spec, &def, &err);
     if (rc != SL_OK)
         return sl_cli_fail(rc, &err);
-    if (spec->model || spec->evaluate || spec->registry)
-        fprintf(stderr, "sluice: warning: %s: the model/evaluate/registry sections "
-                        "are not run by this build (no model training yet); "
-                        "running the data pipeline only\n", spec->file);
     sl_run_options opt = {.quiet = a->quiet, .progress = a->progress};
     sl_run_summary sum;
     rc = sl_pipeline_run(&def, &opt, &sum, &err);
@@ -101,7 +67,7 @@ int sl_cli_run(const sl_cli_args *a)
             printf(", transform %s", sum.transform_path);
         printf(" [%d passes, %.2f s]\n", sum.passes, sum.seconds);
     }
-    sl_free(def.transforms);
+    sl_pipeline_def_clear(&def);
     sl_spec_free(spec);
     return rc == SL_OK ? 0 : sl_cli_fail(rc, &err);
 }
@@ -123,7 +89,7 @@ int sl_cli_check(const sl_cli_args *a)
     if (rc == SL_OK && !a->quiet)
         printf("%s: ok (%d transforms, %d type-checked against the source schema)\n",
                spec->file, spec->ntransforms, checked);
-    sl_free(def.transforms);
+    sl_pipeline_def_clear(&def);
     sl_spec_free(spec);
     return rc == SL_OK ? 0 : sl_cli_fail(rc, &err);
 }

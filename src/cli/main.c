@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/stream_cmd.h"
+#include "cli/train_cmd.h"
 #include "sluice/log.h"
 #include "sluice/plugin.h"
 
@@ -22,6 +24,10 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  run SPEC                      run a pipeline spec (YAML) end to end\n"
+    "  serve [--registry DIR] [--port N]  serve registry models over HTTP (sluice serve --help)\n"
+    "  train SPEC                    run the pipeline, fit, evaluate, register the model\n"
+    "  predict --model DIR IN OUT    score a file with a registered model version\n"
+    "  models list|show|diff         registered models: list, show NAME, diff NAME V1 V2\n"
     "  check SPEC                    validate a spec without running it\n"
     "  apply TRANSFORM IN OUT        apply a saved transform.json to new data\n"
     "  convert IN OUT                convert between CSV, JSON Lines and Parquet\n"
@@ -36,8 +42,18 @@ static const char usage_text[] =
     "  --on-error POLICY             apply/convert: fail, skip or dlq (default fail)\n"
     "  --rejects PATH                apply/convert: rejects file for --on-error dlq\n"
     "  --schema PATH                 convert: schema JSON forcing column types\n"
+    "  --registry DIR                train/models: model registry (default models/ml_models)\n"
+    "  --model DIR                   predict: models/ml_models/NAME or a version directory\n"
+    "  --version N                   predict/models show: version (default blessed, else latest)\n"
     "\n"
     "exit codes: 0 ok, 1 failure, 2 usage, 3 invalid spec, 4 invalid data, 5 i/o\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+    fputs("\n", f);
+    fputs(sl_cli_stream_usage, f);
+}
 
 int sl_cli_exit_code(sl_rc rc)
 {
@@ -65,23 +81,31 @@ int sl_cli_usage(const char *fmt, const char *arg)
     fputs("sluice: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\n\n", stderr);
-    fputs(usage_text, stderr);
+    print_usage(stderr);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
+    /* serve parses its own options (--registry, --model NAME, --port) */
+    if (argc > 1 && !strcmp(argv[1], "serve"))
+        return sl_cli_serve(argc - 1, argv + 1);
     sl_cli_args a;
     memset(&a, 0, sizeof a);
     a.on_error = "fail";
     sl_log_level level = SL_LOG_INFO;
     sl_log_format fmt = SL_LOG_TEXT;
+    sl_stream_cli so;
+    memset(&so, 0, sizeof so);
+    int k;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         const char *val = NULL;
         int takes = !strcmp(s, "--log-level") || !strcmp(s, "--log-format") ||
                     !strcmp(s, "--on-error") || !strcmp(s, "--rejects") ||
-                    !strcmp(s, "--schema") || !strcmp(s, "--transform");
+                    !strcmp(s, "--schema") || !strcmp(s, "--transform") ||
+                    !strcmp(s, "--registry") || !strcmp(s, "--model") ||
+                    (!strcmp(s, "--version") && i + 1 < argc);
         if (takes) {
             if (i + 1 >= argc)
                 return sl_cli_usage("option %s needs a value", s);
@@ -90,7 +114,7 @@ int main(int argc, char **argv)
         if (!strcmp(s, "--quiet") || !strcmp(s, "-q"))
             a.quiet = 1;
         else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             return 0;
         } else if (!strcmp(s, "--log-level")) {
             if (sl_log_parse_level(val, &level) != 0)
@@ -109,9 +133,24 @@ int main(int argc, char **argv)
             a.schema = val;
         else if (!strcmp(s, "--transform"))
             a.transform = val;
+        else if (!strcmp(s, "--registry"))
+            a.registry = val;
+        else if (!strcmp(s, "--model"))
+            a.model = val;
+        else if (!strcmp(s, "--version") && val) {
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (*end || v <= 0 || v > 999999999)
+                return sl_cli_usage("--version: expected a version number, got '%s'", val);
+            a.version = (int)v;
+        } else if (!strcmp(s, "--version") && a.npos == 0)
+            a.pos[a.npos++] = s; /* `sluice --version` */
         else if (!strcmp(s, "--json"))
             a.json = 1;
-        else if (s[0] == '-' && s[1] != '\0')
+        else if ((k = sl_cli_stream_option(&so, argc, argv, &i)) != 0) {
+            if (k < 0)
+                return 2;
+        } else if (s[0] == '-' && s[1] != '\0')
             return sl_cli_usage("unknown option '%s'", s);
         else if (a.npos < SL_CLI_MAX_POS)
             a.pos[a.npos++] = s;
@@ -128,12 +167,22 @@ int main(int argc, char **argv)
     sl_plugins_init();
     a.progress = !a.quiet && isatty(STDERR_FILENO);
     if (a.npos == 0) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return 2;
     }
     const char *cmd = a.pos[0];
+    if (!strcmp(cmd, "run") && so.stream)
+        return sl_cli_stream(&a, &so);
+    if (!strcmp(cmd, "broker"))
+        return sl_cli_broker(&a, &so);
     if (!strcmp(cmd, "run"))
-        return sl_cli_run(&a);
+        return sl_cli_run_or_train(&a);
+    if (!strcmp(cmd, "train"))
+        return sl_cli_train(&a);
+    if (!strcmp(cmd, "predict"))
+        return sl_cli_predict(&a);
+    if (!strcmp(cmd, "models"))
+        return sl_cli_models(&a);
     if (!strcmp(cmd, "check"))
         return sl_cli_check(&a);
     if (!strcmp(cmd, "apply"))
@@ -149,7 +198,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "help")) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
     return sl_cli_usage("unknown command '%s' (try 'sluice help')", cmd);

@@ -102,15 +102,17 @@ static void emit(sl_log_level level, const char *component, const char *msg,
     timestamp(ts, sizeof ts);
     const char *lvl = level_names[level];
     if (g_format == SL_LOG_JSON) {
-        pos = put(line, pos, cap, "{\"ts\":\"");
+        /* Elastic Common Schema field names, so the lines ship to ELK as
+         * they are. */
+        pos = put(line, pos, cap, "{\"@timestamp\":\"");
         pos = put(line, pos, cap, ts);
-        pos = put(line, pos, cap, "\",\"level\":\"");
+        pos = put(line, pos, cap, "\",\"log.level\":\"");
         pos = put(line, pos, cap, lvl);
-        pos = put(line, pos, cap, "\",\"component\":\"");
+        pos = put(line, pos, cap, "\",\"log.logger\":\"");
         pos = json_escape(line, pos, cap, component);
-        pos = put(line, pos, cap, "\",\"msg\":\"");
+        pos = put(line, pos, cap, "\",\"message\":\"");
         pos = json_escape(line, pos, cap, msg);
-        pos = put(line, pos, cap, "\"");
+        pos = put(line, pos, cap, "\",\"service.name\":\"sluice\"");
         if (kv) {
             const char *k;
             while ((k = va_arg(*kv, const char *)) != NULL) {

@@ -109,11 +109,19 @@ void sl_model_doc_md(FILE *out)
                      "description |\n| --- | --- | --- | --- |\n",
                 t->name, t->doc);
         for (const sl_model_param_def *d = t->params; d && d->key; d++) {
-            fprintf(out, "| `%s`%s%s%s | %s%s%s | %s | %s |\n", d->key,
-                    d->alias ? " (`" : "", d->alias ? d->alias : "",
-                    d->alias ? "`)" : "", kind_name(d->kind),
-                    d->choices ? ": " : "", d->choices ? d->choices : "",
-                    d->def ? d->def : "by task", d->doc);
+            fprintf(out, "| `%s`%s%s%s | %s", d->key, d->alias ? " (`" : "",
+                    d->alias ? d->alias : "", d->alias ? "`)" : "",
+                    kind_name(d->kind));
+            /* '|' would end the table cell: list the choices with commas */
+            if (d->choices)
+                fputs(": ", out);
+            for (const char *c = d->choices; c && *c; c++) {
+                if (*c == '|')
+                    fputs(", ", out);
+                else
+                    fputc(*c, out);
+            }
+            fprintf(out, " | %s | %s |\n", d->def ? d->def : "by task", d->doc);
         }
         fprintf(out, "\n");
     }

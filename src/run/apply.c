@@ -128,11 +128,11 @@ static sl_rc stream_all(sl_inst *src, sl_inst *t, int nt, sl_inst *sink,
 static const sl_schema *open_chain(sl_inst *t, int nt, const sl_schema *in,
                                    sl_rc *rc, sl_err *err);
 
-static sl_rc run_file_job(const char *in_path, const char *out_path,
-                          const sl_schema *hint, sl_inst *t, int nt,
-                          const char *on_error, const char *rejects_path,
-                          const sl_run_options *opt, const char *label,
-                          sl_run_summary *sum, sl_err *err)
+sl_rc sl_run_file_job(const char *in_path, const char *out_path,
+                      const sl_schema *hint, sl_inst *t, int nt,
+                      const char *on_error, const char *rejects_path,
+                      const sl_run_options *opt, const char *label,
+                      sl_run_summary *sum, sl_err *err)
 {
     sl_file_step in_fs, out_fs;
     sl_inst src, sink;
@@ -215,8 +215,8 @@ sl_rc sl_pipeline_apply(const char *transform_json, const char *in_path,
         return rc;
     /* The training input schema pins every column's type, so new data is
      * read exactly as the training data was. */
-    rc = run_file_job(in_path, out_path, tf.in, tf.t, tf.n, on_error,
-                      rejects_path, opt, "apply", sum, err);
+    rc = sl_run_file_job(in_path, out_path, tf.in, tf.t, tf.n, on_error,
+                         rejects_path, opt, "apply", sum, err);
     snprintf(sum->transform_path, sizeof sum->transform_path, "%s", transform_json);
     sl_transform_file_free(&tf);
     return rc;
@@ -232,8 +232,8 @@ sl_rc sl_pipeline_convert(const char *in_path, const char *out_path,
     sl_rc rc = SL_OK;
     if (schema_path && (rc = sl_schema_load_json(schema_path, &hint, err)) != SL_OK)
         return rc;
-    rc = run_file_job(in_path, out_path, hint, NULL, 0, on_error,
-                      rejects_path, opt, "convert", sum, err);
+    rc = sl_run_file_job(in_path, out_path, hint, NULL, 0, on_error,
+                         rejects_path, opt, "convert", sum, err);
     sl_schema_free(hint);
     return rc;
 }

@@ -31,6 +31,10 @@ sl_rc sl_mkdirs(const char *dir, sl_err *err);
 sl_rc sl_transform_file_save(const char *path, const char *pipeline,
                              const sl_schema *in, const sl_schema *out,
                              sl_inst *t, int n, sl_err *err);
+/* The same document as text (sl_malloc'ed, ends with a newline). */
+sl_rc sl_transform_file_text(const char *pipeline, const sl_schema *in,
+                             const sl_schema *out, sl_inst *t, int n,
+                             char **text, size_t *len, sl_err *err);
 
 /* A loaded transform.json: the instances are initialised and their state
  * loaded (not opened). */
@@ -57,6 +61,16 @@ typedef struct sl_file_step {
 sl_rc sl_file_step_make(sl_file_step *fs, sl_plugin_kind kind,
                         const char *path, sl_err *err, ...);
 void sl_file_step_free(sl_file_step *fs);
+
+/* Read in_path (format by extension, column types pinned by hint),
+ * push every batch through t[0..nt) and write out_path (format by
+ * extension): the job behind sluice apply, convert and predict. label
+ * names the progress bar. */
+sl_rc sl_run_file_job(const char *in_path, const char *out_path,
+                      const sl_schema *hint, sl_inst *t, int nt,
+                      const char *on_error, const char *rejects_path,
+                      const sl_run_options *opt, const char *label,
+                      sl_run_summary *sum, sl_err *err);
 
 /* Write a whole buffer to path atomically (temp file, fsync, rename). */
 sl_rc sl_write_file_atomic(const char *path, const char *data, size_t n,

@@ -420,8 +420,13 @@ static sl_rc write_pass(run *r, const sl_schema *out_schema, sl_run_summary *sum
             nsinks = 2;
         }
     }
-    if ((rc = source_begin(r, err)) != SL_OK)
+    const sl_run_hooks *hk = r->opt->hooks;
+    if (hk && hk->begin && (rc = hk->begin(hk->ud, out_schema, err)) != SL_OK)
         goto out;
+    if ((rc = source_begin(r, err)) != SL_OK) {
+        source_end(r); /* a half-opened source holds its reader */
+        goto out;
+    }
     if (r->split)
         sl_split_reset(r->split);
     sl_progress_begin(&pg, r->opt->progress, r->def->sink.plugin ? "write" : "run",
@@ -445,6 +450,8 @@ static sl_rc write_pass(run *r, const sl_schema *out_schema, sl_run_summary *sum
                 *(i ? &sum->rows_test : &sum->rows_train) += part[i]->nrows;
                 if (i < nsinks && sinks[i].p->write)
                     rc = sinks[i].p->write(sinks[i].h, part[i], err);
+                if (rc == SL_OK && hk && hk->batch)
+                    rc = hk->batch(hk->ud, i, part[i], err);
             }
             sl_batch_unref(part[i]);
         }
@@ -468,6 +475,28 @@ out:
             rc = sl_inst_close(&sinks[i], err);
         sl_inst_destroy(&sinks[i]);
     }
+    return rc;
+}
+
+/* transform.json: to its file when the outputs have one, and to the
+ * transform hook when there is one. */
+static sl_rc save_transform(run *r, const sl_schema *in, const sl_schema *out,
+                            const sl_run_hooks *hk, sl_run_summary *sum, sl_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    sl_rc rc = SL_OK;
+    if (!r->op.transform[0] && !hk)
+        return SL_OK;
+    if ((rc = sl_transform_file_text(r->def->name, in, out, r->t, r->nt, &text, &len,
+                                     err)) != SL_OK)
+        return rc;
+    if (r->op.transform[0] && (rc = sl_mkdirs(r->op.dir, err)) == SL_OK &&
+        (rc = sl_write_file_atomic(r->op.transform, text, len, err)) == SL_OK)
+        snprintf(sum->transform_path, sizeof sum->transform_path, "%s", r->op.transform);
+    if (rc == SL_OK && hk)
+        rc = hk->transform(hk->ud, text, len, err);
+    sl_free(text);
     return rc;
 }
 
@@ -535,11 +564,9 @@ sl_rc sl_pipeline_run(const sl_pipeline_def *def, const sl_run_options *opt,
         rc = write_pass(&r, cur, sum, err);
         sum->passes++;
     }
-    if (rc == SL_OK && r.op.transform[0]) {
-        if ((rc = sl_mkdirs(r.op.dir, err)) == SL_OK &&
-            (rc = sl_transform_file_save(r.op.transform, def->name, src_schema, cur,
-                                         r.t, r.nt, err)) == SL_OK)
-            snprintf(sum->transform_path, sizeof sum->transform_path, "%s", r.op.transform);
+    if (rc == SL_OK) {
+        const sl_run_hooks *hk = opt->hooks;
+        rc = save_transform(&r, src_schema, cur, hk && hk->transform ? hk : NULL, sum, err);
     }
     sl_schema_free(src_schema);
     sum->rows_rejected = r.rejected;

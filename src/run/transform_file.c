@@ -56,12 +56,14 @@ sl_rc sl_write_file_atomic(const char *path, const char *data, size_t n,
     return SL_OK;
 }
 
-sl_rc sl_transform_file_save(const char *path, const char *pipeline,
-                             const sl_schema *in, const sl_schema *out,
-                             sl_inst *t, int n, sl_err *err)
+sl_rc sl_transform_file_text(const char *pipeline, const sl_schema *in,
+                             const sl_schema *out, sl_inst *t, int n,
+                             char **text_out, size_t *len_out, sl_err *err)
 {
     sl_rc rc = SL_OK;
     char *text = NULL;
+    *text_out = NULL;
+    *len_out = 0;
     json_t *root = json_object(), *arr = json_array();
     if (!root || !arr) {
         json_decref(arr);
@@ -100,7 +102,6 @@ sl_rc sl_transform_file_save(const char *path, const char *pipeline,
         goto out;
     }
     size_t len = strlen(text);
-    text[len] = '\0';
     char *withnl = sl_malloc(len + 2);
     if (!withnl) {
         rc = sl_err_set(err, SL_ENOMEM, "out of memory");
@@ -108,11 +109,25 @@ sl_rc sl_transform_file_save(const char *path, const char *pipeline,
     }
     memcpy(withnl, text, len);
     withnl[len] = '\n';
-    rc = sl_write_file_atomic(path, withnl, len + 1, err);
-    sl_free(withnl);
+    withnl[len + 1] = '\0';
+    *text_out = withnl;
+    *len_out = len + 1;
 out:
     free(text);
     json_decref(root);
+    return rc;
+}
+
+sl_rc sl_transform_file_save(const char *path, const char *pipeline,
+                             const sl_schema *in, const sl_schema *out,
+                             sl_inst *t, int n, sl_err *err)
+{
+    char *text;
+    size_t len;
+    sl_rc rc = sl_transform_file_text(pipeline, in, out, t, n, &text, &len, err);
+    if (rc == SL_OK)
+        rc = sl_write_file_atomic(path, text, len, err);
+    sl_free(text);
     return rc;
 }
 
@@ -181,13 +196,13 @@ sl_rc sl_transform_file_load(const char *path, sl_transform_file *tf,
         rc = sl_node_from_json(json_object_get(step, "config"), path, &tf->docs[i], err);
         if (rc != SL_OK)
             goto step_fail;
+        tf->n = (int)i + 1;
+        tf->t[i].p = p; /* so the cleanup frees the config even if init never ran */
         tf->configs[i] = sl_calloc(1, p->config_size ? p->config_size : 1);
         if (!tf->configs[i]) {
             rc = sl_err_set(err, SL_ENOMEM, "out of memory");
             goto out;
         }
-        tf->n = (int)i + 1;
-        tf->t[i].p = p; /* so the cleanup frees the config even if init never ran */
         const sl_node *node = tf->docs[i]->root;
         rc = node ? sl_config_apply(p->config_map, node, tf->configs[i], err)
                   : sl_config_defaults(p->config_map, tf->configs[i], err);

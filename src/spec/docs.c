@@ -121,4 +121,5 @@ void sl_spec_docs_md(FILE *out)
                  "`sink` is a mapping like `source`: `type` names one of "
                  "these plugins and the other keys are its settings.",
                  out);
+    sl_spec_train_docs_md(out);
 }

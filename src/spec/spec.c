@@ -59,11 +59,14 @@ const sl_config_entry sl_spec_top_map[] = {
      "Where to write transform.json, the fitted transform chain that "
      "`sluice apply` and serving reuse. Default: beside the sink's output."},
     {"model", SL_CFG_NODE, NULL, 0, NULL, offsetof(top_cfg, model),
-     "Reserved for model training; accepted and not yet checked."},
+     "The model to train on the transformed train rows (see Model); "
+     "`sluice train` and `sluice run` then fit, evaluate and register it."},
     {"evaluate", SL_CFG_NODE, NULL, 0, NULL, offsetof(top_cfg, evaluate),
-     "Reserved for model evaluation; accepted and not yet checked."},
+     "How the model is evaluated on the test rows and when a new version "
+     "is blessed (see Evaluate). Needs `model` and `split`."},
     {"registry", SL_CFG_NODE, NULL, 0, NULL, offsetof(top_cfg, registry),
-     "Reserved for the model registry; accepted and not yet checked."},
+     "Where model versions are stored (see Registry). Default: "
+     "models/ml_models."},
     {0}};
 
 typedef struct split_cfg {
@@ -412,8 +415,9 @@ sl_rc sl_spec_from_doc(sl_doc *doc, sl_spec **out, sl_err *err)
         (rc = load_transforms(s, t.transforms, err)) != SL_OK ||
         (rc = load_split(s, t.split, err)) != SL_OK)
         goto out;
-    if (t.sink)
-        rc = load_io_step(SL_PLUGIN_SINK, t.sink, &s->sink, err);
+    if (t.sink && (rc = load_io_step(SL_PLUGIN_SINK, t.sink, &s->sink, err)) != SL_OK)
+        goto out;
+    rc = sl_spec_train_load(s, t.model, t.evaluate, t.registry, err);
 out:
     sl_config_free(sl_spec_top_map, &t);
     if (rc != SL_OK)
@@ -472,6 +476,7 @@ void sl_spec_free(sl_spec *s)
         step_free(&s->transforms[i]);
     sl_free(s->transforms);
     step_free(&s->sink);
+    sl_spec_train_free(s);
     sl_free(s->name);
     sl_free(s->description);
     sl_free(s->schema_path);

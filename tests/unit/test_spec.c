@@ -182,8 +182,8 @@ static void test_full_spec(void **state)
                       "split: {test: 0.25, seed: 7, stratify: label}\n"
                       "sink: {type: jsonl, path: out/}\n"
                       "transform_output: out/t.json\n"
-                      "model: {type: forest, trees: 10}\n"
-                      "evaluate: [auc]\n"
+                      "model: {type: random_forest, target: label, trees: 10}\n"
+                      "evaluate: [auc, roc_auc, f1]\n"
                       "registry: models/ml_models\n");
     assert_non_null(s);
     assert_string_equal(s->file, "p.yaml");
@@ -234,6 +234,22 @@ static void test_full_spec(void **state)
     assert_int_equal(s->model->kind, SL_NODE_MAP);
     assert_int_equal(s->evaluate->kind, SL_NODE_SEQ);
     assert_string_equal(s->registry->value, "models/ml_models");
+    /* the training sections, validated */
+    assert_string_equal(s->model_spec->type, "random_forest");
+    assert_string_equal(s->model_spec->target, "label");
+    assert_int_equal(s->model_spec->task, SL_TASK_NONE);
+    assert_int_equal(s->model_spec->features.n, 0);
+    assert_int_equal(s->model_spec->nparams, 1);
+    assert_string_equal(s->model_spec->params[0].key, "trees");
+    assert_string_equal(s->model_spec->params[0].value, "10");
+    assert_int_equal(s->evaluate_spec->given, 1);
+    assert_int_equal(s->evaluate_spec->metrics.n, 2); /* roc_auc is auc */
+    assert_string_equal(s->evaluate_spec->metrics.items[0], "auc");
+    assert_string_equal(s->evaluate_spec->metrics.items[1], "f1");
+    assert_int_equal(s->evaluate_spec->baseline, SL_BASELINE_BLESSED);
+    assert_null(s->evaluate_spec->gate);
+    assert_string_equal(s->registry_path, "models/ml_models");
+    assert_string_equal(s->registry_name, "demo");
     sl_spec_free(s);
 }
 
@@ -253,6 +269,8 @@ static void test_minimal_spec_and_defaults(void **state)
     assert_null(s->sink.config);
     assert_null(s->transform_output);
     assert_null(s->model);
+    assert_null(s->model_spec);
+    assert_null(s->evaluate_spec);
     sl_spec_free(s);
 
     s = load_named("noext", SRC "transforms: []\nsplit:\n");

@@ -1,0 +1,71 @@
+/*
+ * kafka.h: the Kafka source and sink plugins (librdkafka) and what the
+ * streaming runner reads from their instances.
+ *
+ * Source `kafka`: a consumer in a consumer group (cooperative-sticky
+ * rebalancing) subscribed to `topics` and/or a `pattern`; message values
+ * decoded as JSON (the columnar JSON Lines parser), CSV lines or raw
+ * bytes into batches bounded by `batch_rows` and `batch_ms`; key,
+ * partition, offset and timestamp as columns with `metadata: true`.
+ * Offsets are never committed automatically. The source remembers, per
+ * partition, the offset after the highest offset of every batch it
+ * returned; checkpoint() (plugin.h) commits them. The runner calls it only
+ * after the sink acknowledged every row of those batches, which is what
+ * makes delivery at-least-once. Records that cannot be decoded go to the
+ * dead-letter topic (`dlq_topic`) or the rejects file with the reason and
+ * their topic/partition/offset, and count in rejected().
+ *
+ * Sink `kafka`: an idempotent producer (enable.idempotence, acks=all)
+ * writing one message per row (JSON object or CSV line), optional key
+ * column, static headers and compression. write() only enqueues (waiting
+ * for room when the producer queue is full: bounded memory); flush() and
+ * checkpoint() return OK only once every message written so far has a
+ * successful delivery report.
+ *
+ * The plugins are registered by sl_plugins_init() (src/core/plugin.c).
+ */
+#ifndef SLUICE_KAFKA_H
+#define SLUICE_KAFKA_H
+
+#include <stdint.h>
+
+#include "plugin.h"
+
+extern const sl_plugin sl_plugin_source_kafka;
+extern const sl_plugin sl_plugin_sink_kafka;
+
+/* Counters of a Kafka source instance (the `h` of an sl_plugin_source_kafka
+ * instance). lag: sum over the assigned partitions of (high watermark -
+ * next offset to read), from librdkafka's cached watermarks; -1 when not
+ * known yet. */
+typedef struct sl_kafka_source_stats {
+    int64_t records;      /* messages consumed (decoded or not) */
+    int64_t rejected;     /* sent to the dead-letter destination / skipped */
+    int64_t commits;      /* successful offset commits */
+    int64_t commit_errors;/* failed commits (retried at the next checkpoint) */
+    int64_t lag;
+    int assigned;         /* partitions assigned now */
+} sl_kafka_source_stats;
+
+void sl_kafka_source_stats_get(void *inst, sl_kafka_source_stats *out);
+
+/* Lag of the assigned partitions, one call per partition (at most max
+ * entries): topic, partition, lag (-1 unknown). Returns the count. */
+typedef struct sl_kafka_partition_lag {
+    char topic[128];
+    int32_t partition;
+    int64_t lag;
+} sl_kafka_partition_lag;
+
+int sl_kafka_source_lags(void *inst, sl_kafka_partition_lag *out, int max);
+
+typedef struct sl_kafka_sink_stats {
+    int64_t produced;  /* messages enqueued */
+    int64_t delivered; /* successful delivery reports */
+    int64_t failed;    /* failed delivery reports */
+    int64_t queue_full;/* times write() waited for room (backpressure) */
+} sl_kafka_sink_stats;
+
+void sl_kafka_sink_stats_get(void *inst, sl_kafka_sink_stats *out);
+
+#endif

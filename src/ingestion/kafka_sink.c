@@ -1,0 +1,442 @@
+/*
+ * kafka_sink.c: the `kafka` sink plugin (see kafka.h for the contract).
+ *
+ * One message per row. JSON values are rendered by the JSON Lines writer
+ * into memory (one line per row; its escaping guarantees no raw newline
+ * inside a row, so the lines are the messages); CSV values by a small
+ * record encoder with the CSV writer's rules (quote only when needed,
+ * null as an empty unquoted field, floats as shortest round-trip text).
+ *
+ * Delivery accounting: produced counts messages handed to librdkafka;
+ * the delivery-report callback (librdkafka's thread during poll/flush)
+ * counts delivered and failed. flush()/checkpoint() succeed only when
+ * every produced message has a report and none failed: that is the
+ * acknowledgement the streaming runner waits for before it commits the
+ * source's offsets. A failed delivery fails the run (librdkafka has
+ * already retried it for message.timeout.ms): the offsets of the batches
+ * since the last checkpoint stay uncommitted and are read again.
+ *
+ * Backpressure: when librdkafka's queue is full (queue.buffering.max.*,
+ * 64 MiB by default here) write() serves delivery reports until there is
+ * room, so a slow or absent broker stops the pipeline instead of growing
+ * memory.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "formats/jsonl_internal.h"
+#include "ingestion/kafka_internal.h"
+#include "sluice/kafka.h"
+#include "sluice/log.h"
+#include "sluice/mem.h"
+#include "sluice/value.h"
+
+enum { FMT_JSON, FMT_CSV };
+
+typedef struct ksink_cfg {
+    char *brokers;
+    char *topic;
+    char *key;
+    int format;
+    int compression;
+    sl_strmap headers;
+    char delimiter;
+    int64_t flush_timeout_ms;
+    sl_strmap properties;
+} ksink_cfg;
+
+static const char *const codecs[] = {"none", "gzip", "snappy", "lz4", "zstd"};
+
+static const sl_config_entry ksink_map[] = {
+    {"brokers", SL_CFG_STR, "127.0.0.1:9092", 0, NULL, offsetof(ksink_cfg, brokers),
+     "Bootstrap brokers, `host:port[,host:port...]`."},
+    {"topic", SL_CFG_STR, NULL, SL_CFG_REQUIRED, NULL, offsetof(ksink_cfg, topic),
+     "Topic to write, one message per row."},
+    {"key", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, key),
+     "Column whose value (as text) is the message key, which picks the "
+     "partition (librdkafka's default partitioner); rows where it is null, "
+     "and all rows without `key`, have no key."},
+    {"format", SL_CFG_ENUM, "json", 0, "json|csv", offsetof(ksink_cfg, format),
+     "Message value format: a JSON object per row (keys in column order) or "
+     "a CSV record per row (no header)."},
+    {"compression", SL_CFG_ENUM, "none", 0, "none|gzip|snappy|lz4|zstd",
+     offsetof(ksink_cfg, compression), "Compression of the produced message batches."},
+    {"headers", SL_CFG_STRMAP, NULL, 0, NULL, offsetof(ksink_cfg, headers),
+     "Headers added to every message (`name: value`)."},
+    {"delimiter", SL_CFG_CHAR, ",", 0, NULL, offsetof(ksink_cfg, delimiter),
+     "Field separator of `csv` values."},
+    {"flush_timeout_ms", SL_CFG_INT, "60000", 0, NULL, offsetof(ksink_cfg, flush_timeout_ms),
+     "How long a flush (before each offset commit) waits for the broker to "
+     "acknowledge every message before the run fails."},
+    {"properties", SL_CFG_STRMAP, NULL, 0, NULL, offsetof(ksink_cfg, properties),
+     "librdkafka producer properties, passed through (security, "
+     "`linger.ms`, `batch.size`, `queue.buffering.max.kbytes`, ...); "
+     "`${VAR}` and `@file` values as for the source. The producer is "
+     "always idempotent with `acks=all`."},
+    {0}};
+
+static const sl_kafka_rule ksink_rules[] = {
+    {"bootstrap.servers", NULL, "is set by `brokers`"},
+    {"enable.idempotence", "true",
+     "cannot be changed: the sink's producer is idempotent (no duplicates from retries)"},
+    {"acks", "all|-1", "must be 'all': a row counts as delivered once every in-sync replica has it"},
+    {"compression.type", NULL, "is set by `compression`"},
+    {"compression.codec", NULL, "is set by `compression`"},
+    {NULL, NULL, NULL}};
+
+typedef struct ksink {
+    const ksink_cfg *c;
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt;
+    rd_kafka_headers_t *hdrs; /* template, copied into each message */
+    sl_schema *schema;
+    int key_col;
+    char num[SL_FMT_MAX + 1]; /* a formatted number (cell_text) */
+    char *buf; /* CSV record */
+    size_t cap;
+    int64_t produced, queue_full;
+    int64_t delivered, failed; /* written by the delivery-report callback */
+    char first_error[256];
+} ksink;
+
+static sl_rc oom(sl_err *err)
+{
+    return sl_err_set(err, SL_ENOMEM, "out of memory");
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    ksink *k = opaque;
+    if (m->err) {
+        if (__atomic_load_n(&k->failed, __ATOMIC_ACQUIRE) == 0)
+            snprintf(k->first_error, sizeof k->first_error, "%s", rd_kafka_err2str(m->err));
+        __atomic_add_fetch(&k->failed, 1, __ATOMIC_RELEASE);
+    } else {
+        __atomic_add_fetch(&k->delivered, 1, __ATOMIC_RELAXED);
+    }
+}
+
+static void ksink_destroy(void *inst);
+
+static sl_rc ksink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err)
+{
+    const ksink_cfg *c = config;
+    rd_kafka_conf_t *conf = NULL;
+    sl_rc rc;
+    (void)ctx;
+    *inst = NULL;
+    if (c->flush_timeout_ms < 1)
+        return sl_err_set(err, SL_ECONFIG, "sink 'kafka': flush_timeout_ms must be >= 1");
+    ksink *k = sl_calloc(1, sizeof *k);
+    if (!k)
+        return oom(err);
+    k->c = c;
+    k->key_col = -1;
+    if ((rc = sl_kafka_conf_new(c->brokers, NULL, NULL, NULL, "sink 'kafka'", &conf, err)) != SL_OK)
+        goto out;
+    const char *defaults[][2] = {{"client.id", "sluice"},
+                                 {"enable.idempotence", "true"},
+                                 {"acks", "all"},
+                                 {"compression.type", codecs[c->compression]},
+                                 {"queue.buffering.max.kbytes", "65536"},
+                                 {NULL, NULL}};
+    for (int i = 0; defaults[i][0] && rc == SL_OK; i++)
+        rc = sl_kafka_conf_set(conf, defaults[i][0], defaults[i][1], 0, err);
+    if (rc == SL_OK)
+        rc = sl_kafka_apply_props(conf, &c->properties, ksink_rules, NULL, "sink 'kafka'", err);
+    if (rc != SL_OK)
+        goto out;
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rc = sl_kafka_client_new(RD_KAFKA_PRODUCER, conf, "sink 'kafka'", &k->rk, err);
+    conf = NULL;
+    if (rc != SL_OK)
+        goto out;
+    if (!(k->rkt = rd_kafka_topic_new(k->rk, c->topic, NULL))) {
+        rc = sl_err_set(err, SL_ECONFIG, "sink 'kafka': topic '%s': %s", c->topic,
+                        rd_kafka_err2str(rd_kafka_last_error()));
+        goto out;
+    }
+    if (c->headers.n > 0) {
+        if (!(k->hdrs = rd_kafka_headers_new((size_t)c->headers.n))) {
+            rc = oom(err);
+            goto out;
+        }
+        for (int i = 0; i < c->headers.n; i++)
+            if (rd_kafka_header_add(k->hdrs, c->headers.keys[i], -1, c->headers.values[i], -1)) {
+                rc = oom(err);
+                goto out;
+            }
+    }
+out:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    if (rc != SL_OK)
+        ksink_destroy(k);
+    else
+        *inst = k;
+    return rc;
+}
+
+static sl_rc ksink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err *err)
+{
+    ksink *k = inst;
+    (void)out;
+    if (!(k->schema = sl_schema_copy(in)))
+        return oom(err);
+    if (k->c->key) {
+        k->key_col = sl_schema_find(in, k->c->key);
+        if (k->key_col < 0) {
+            const char **names = sl_calloc((size_t)in->n + 1, sizeof *names);
+            if (!names)
+                return oom(err);
+            for (int i = 0; i < in->n; i++)
+                names[i] = in->fields[i].name;
+            const char *near = sl_closest_name(names, k->c->key);
+            sl_rc rc = sl_err_set(err, SL_ECONFIG, "sink 'kafka': key column '%s' is not in the "
+                                  "data%s%s%s", k->c->key, near ? " (did you mean '" : "",
+                                  near ? near : "", near ? "'?)" : "");
+            sl_free(names);
+            return rc;
+        }
+    }
+    return SL_OK;
+}
+
+/* Text of row i of column c: *p (valid until the next call), *n = its
+ * length, -1 for null. */
+static void cell_text(ksink *k, const sl_column *c, int64_t i, const char **p,
+                      int64_t *n)
+{
+    char *num = k->num;
+    *p = num;
+    if (!sl_col_valid(c, i)) {
+        *n = -1;
+        return;
+    }
+    switch (c->type) {
+    case SL_BOOL:
+        *p = sl_col_bool(c, i) ? "true" : "false";
+        *n = (int64_t)strlen(*p);
+        break;
+    case SL_INT64:
+        *n = sl_format_int64(sl_col_i64(c, i), num);
+        break;
+    case SL_FLOAT64:
+        *n = sl_format_float64(sl_col_f64(c, i), num);
+        break;
+    case SL_DATE:
+        *n = sl_format_date(sl_col_i32(c, i), num);
+        break;
+    case SL_TIMESTAMP:
+        *n = sl_format_timestamp(sl_col_i64(c, i), num);
+        break;
+    case SL_STRING: {
+        size_t len;
+        *p = sl_col_str(c, i, &len);
+        *n = (int64_t)len;
+        break;
+    }
+    default:
+        *n = -1;
+    }
+}
+
+/* One CSV record (no EOL) for row i into k->buf; *len its length. */
+static sl_rc csv_row(ksink *k, const sl_batch *b, int64_t i, size_t *len)
+{
+    char d = k->c->delimiter;
+    size_t at = 0;
+    for (int j = 0; j < b->schema->n; j++) {
+        const char *p;
+        int64_t n;
+        cell_text(k, b->cols[j], i, &p, &n);
+        size_t need = at + 2 * (size_t)(n > 0 ? n : 0) + 4;
+        if (sl_grow((void **)&k->buf, &k->cap, need, 1) != 0)
+            return SL_ENOMEM;
+        if (j > 0)
+            k->buf[at++] = d;
+        if (n < 0)
+            continue; /* null: empty, unquoted */
+        /* quote when the text would not read back as itself: separators,
+         * quotes, line breaks, an empty string or a null marker */
+        int q = b->cols[j]->type == SL_STRING &&
+                (n == 0 || memchr(p, d, (size_t)n) || memchr(p, '"', (size_t)n) ||
+                 memchr(p, '\n', (size_t)n) || memchr(p, '\r', (size_t)n) ||
+                 (n == 2 && memcmp(p, "NA", 2) == 0) || (n == 4 && memcmp(p, "null", 4) == 0));
+        if (!q) {
+            memcpy(k->buf + at, p, (size_t)n);
+            at += (size_t)n;
+            continue;
+        }
+        k->buf[at++] = '"';
+        for (int64_t x = 0; x < n; x++) {
+            if (p[x] == '"')
+                k->buf[at++] = '"';
+            k->buf[at++] = p[x];
+        }
+        k->buf[at++] = '"';
+    }
+    *len = at;
+    return SL_OK;
+}
+
+static sl_rc delivery_failed(ksink *k, sl_err *err)
+{
+    int64_t f = __atomic_load_n(&k->failed, __ATOMIC_ACQUIRE);
+    if (f > 0)
+        return sl_err_set(err, SL_EIO, "sink 'kafka': %lld messages to '%s' were not delivered: %s",
+                          (long long)f, k->c->topic, k->first_error);
+    char es[256];
+    if (rd_kafka_fatal_error(k->rk, es, sizeof es))
+        return sl_err_set(err, SL_EIO, "sink 'kafka': fatal producer error: %s", es);
+    return SL_OK;
+}
+
+static sl_rc produce(ksink *k, const char *v, size_t n, const char *key, int64_t kn,
+                     sl_err *err)
+{
+    const void *kp = kn >= 0 ? key : NULL;
+    size_t kl = kn >= 0 ? (size_t)kn : 0;
+    for (;;) {
+        rd_kafka_headers_t *h = k->hdrs ? rd_kafka_headers_copy(k->hdrs) : NULL;
+        if (k->hdrs && !h)
+            return oom(err);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_VALUE((void *)v, n),
+            RD_KAFKA_V_KEY(kp, kl),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            k->produced++;
+            return SL_OK;
+        }
+        if (h)
+            rd_kafka_headers_destroy(h);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return sl_err_set(err, sl_kafka_rc(e), "sink 'kafka': produce to '%s': %s",
+                              k->c->topic, rd_kafka_err2str(e));
+        /* backpressure: serve delivery reports until there is room */
+        k->queue_full++;
+        rd_kafka_poll(k->rk, 100);
+        sl_rc rc = delivery_failed(k, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+}
+
+static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
+{
+    ksink *k = inst;
+    sl_jsonl_writer *w = NULL;
+    const char *text = NULL;
+    size_t tlen = 0, pos = 0;
+    sl_rc rc = delivery_failed(k, err);
+    if (rc != SL_OK || in->nrows == 0)
+        return rc;
+    if (!sl_schema_equal(in->schema, k->schema))
+        return sl_err_set(err, SL_ESCHEMA, "sink 'kafka': batch columns differ from the "
+                          "schema the sink was opened with");
+    if (k->c->format == FMT_JSON) {
+        if (jl_writer_open_mem(k->schema, &w) != SL_OK)
+            return oom(err);
+        if ((rc = sl_jsonl_writer_write(w, in, err)) != SL_OK)
+            goto out;
+        text = jl_writer_text(w, &tlen);
+    }
+    for (int64_t i = 0; i < in->nrows && rc == SL_OK; i++) {
+        const char *v, *key = NULL;
+        size_t n;
+        int64_t kn = -1;
+        if (w) {
+            const char *nl = memchr(text + pos, '\n', tlen - pos);
+            if (!nl) {
+                rc = sl_err_set(err, SL_EINTERNAL, "sink 'kafka': JSON rows do not match the batch");
+                break;
+            }
+            v = text + pos;
+            n = (size_t)(nl - v);
+            pos += n + 1;
+        } else {
+            if (csv_row(k, in, i, &n) != SL_OK) {
+                rc = oom(err);
+                break;
+            }
+            v = k->buf;
+        }
+        if (k->key_col >= 0)
+            cell_text(k, in->cols[k->key_col], i, &key, &kn);
+        rc = produce(k, v, n, key, kn, err);
+    }
+    rd_kafka_poll(k->rk, 0); /* serve delivery reports */
+out:
+    sl_jsonl_writer_abort(w);
+    return rc;
+}
+
+/* Every message produced so far acknowledged, none failed. */
+static sl_rc ksink_flush(void *inst, sl_err *err)
+{
+    ksink *k = inst;
+    rd_kafka_resp_err_t e = rd_kafka_flush(k->rk, (int)k->c->flush_timeout_ms);
+    if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
+        return sl_err_set(err, SL_EIO,
+                          "sink 'kafka': %d messages to '%s' not acknowledged within %lld ms "
+                          "(is the broker reachable?)", rd_kafka_outq_len(k->rk), k->c->topic,
+                          (long long)k->c->flush_timeout_ms);
+    return delivery_failed(k, err);
+}
+
+static sl_rc ksink_close(void *inst, sl_err *err)
+{
+    return ksink_flush(inst, err);
+}
+
+static void ksink_destroy(void *inst)
+{
+    ksink *k = inst;
+    if (!k)
+        return;
+    if (k->rkt)
+        rd_kafka_topic_destroy(k->rkt);
+    if (k->rk) {
+        /* an unflushed producer is being discarded (failed run): drop what
+         * is queued rather than wait */
+        rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_destroy(k->rk);
+    }
+    if (k->hdrs)
+        rd_kafka_headers_destroy(k->hdrs);
+    sl_schema_free(k->schema);
+    sl_free(k->buf);
+    sl_free(k);
+}
+
+void sl_kafka_sink_stats_get(void *inst, sl_kafka_sink_stats *out)
+{
+    ksink *k = inst;
+    out->produced = k->produced;
+    out->delivered = __atomic_load_n(&k->delivered, __ATOMIC_RELAXED);
+    out->failed = __atomic_load_n(&k->failed, __ATOMIC_RELAXED);
+    out->queue_full = k->queue_full;
+}
+
+const sl_plugin sl_plugin_sink_kafka = {
+    .abi_version = SL_PLUGIN_ABI_VERSION,
+    .name = "kafka",
+    .kind = SL_PLUGIN_SINK,
+    .summary = "Produce one message per row to a Kafka topic (idempotent producer, "
+               "acks=all; JSON or CSV values).",
+    .example = "sink: {type: kafka, brokers: \"127.0.0.1:9092\", topic: weather-features, "
+               "key: date, compression: lz4}",
+    .config_map = ksink_map,
+    .config_size = sizeof(ksink_cfg),
+    .init = ksink_init,
+    .open = ksink_open,
+    .write = ksink_write,
+    .flush = ksink_flush,
+    .checkpoint = ksink_flush,
+    .close = ksink_close,
+    .destroy = ksink_destroy,
+};

@@ -1,0 +1,394 @@
+/*
+ * stream_run.c: the streaming runner (stream.h): one pass that never ends
+ * by itself, source -> transforms -> sink, with periodic checkpoints.
+ *
+ * Commit protocol (the at-least-once guarantee rests on it):
+ *   1. every batch returned by the source's next() has been transformed and
+ *      handed to the sink's write() before the next checkpoint starts (one
+ *      thread, no read-ahead: a batch in flight would be committed unseen);
+ *   2. sink checkpoint (Kafka: every delivery report in, none failed);
+ *   3. only if 2 succeeded: source checkpoint (dead letters made durable,
+ *      then the offsets past every returned batch committed).
+ * A failure anywhere ends the run without step 3, so the uncommitted
+ * records are read again by the next run or the next owner of their
+ * partitions. Rows a filter dropped count as handled: they are committed
+ * with the rest of their batch.
+ *
+ * Sinks without a checkpoint function (files) are durable only when they
+ * close; their runs commit once, after a successful close.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run/internal.h"
+#include "sluice/kafka.h"
+#include "sluice/log.h"
+#include "sluice/mem.h"
+#include "sluice/progress.h"
+#include "sluice/stream.h"
+
+#define DEFAULT_COMMIT_MS 1000
+#define DEFAULT_METRICS_MS 5000
+#define LOG_EVERY_S 30.0
+#define MAX_LAG_LINES 256
+
+static volatile sig_atomic_t stop_flag;
+
+void sl_stream_request_stop(void)
+{
+    stop_flag = 1;
+}
+
+int sl_stream_stop_requested(void)
+{
+    return stop_flag != 0;
+}
+
+void sl_stream_reset_stop(void)
+{
+    stop_flag = 0;
+}
+
+typedef struct srun {
+    const sl_pipeline_def *def;
+    sl_stream_options o;
+    sl_stream_metrics *m;
+    sl_schema *hint;
+    sl_transform_file tf; /* when --transform */
+    int use_tf;
+    sl_inst *t; /* the transforms in use (tf.t or own) */
+    sl_inst *own;
+    int nt, nown;
+    sl_inst src, sink;
+    char sink_path[SL_PATH_MAX];
+    double t0, next_metrics, next_log;
+} srun;
+
+static int is_kafka_source(const srun *r)
+{
+    return r->src.p == &sl_plugin_source_kafka && r->src.h;
+}
+
+/* Refresh the counters the plugins keep. */
+static void refresh(srun *r)
+{
+    sl_stream_metrics *m = r->m;
+    m->seconds = sl_now() - r->t0;
+    if (r->src.h && r->src.p->rejected)
+        m->records_dlq = r->src.p->rejected(r->src.h);
+    if (is_kafka_source(r)) {
+        sl_kafka_source_stats st;
+        sl_kafka_source_stats_get(r->src.h, &st);
+        m->lag = st.lag;
+        m->commit_errors = st.commit_errors;
+    }
+    if (r->sink.p == &sl_plugin_sink_kafka && r->sink.h) {
+        sl_kafka_sink_stats st;
+        sl_kafka_sink_stats_get(r->sink.h, &st);
+        m->backpressure = st.queue_full;
+    }
+}
+
+static sl_rc write_metrics(srun *r, sl_err *err)
+{
+    if (!r->o.metrics_file)
+        return SL_OK;
+    refresh(r);
+    size_t cap = 8192 + MAX_LAG_LINES * 256;
+    char *buf = sl_malloc(cap);
+    if (!buf)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    size_t at = (size_t)sl_stream_metrics_text(r->m, r->def->name, buf, cap);
+    if (is_kafka_source(r) && at < cap) {
+        sl_kafka_partition_lag lags[MAX_LAG_LINES];
+        int n = sl_kafka_source_lags(r->src.h, lags, MAX_LAG_LINES);
+        at += (size_t)snprintf(buf + at, cap - at,
+                               "# HELP sluice_stream_partition_lag Records not read yet, per "
+                               "assigned partition (-1: unknown).\n"
+                               "# TYPE sluice_stream_partition_lag gauge\n");
+        for (int i = 0; i < n && at < cap; i++) {
+            /* topic names are [a-zA-Z0-9._-]: nothing to escape */
+            at += (size_t)snprintf(buf + at, cap - at,
+                                   "sluice_stream_partition_lag{topic=\"%s\",partition=\"%" PRId32
+                                   "\"} %" PRId64 "\n",
+                                   lags[i].topic, lags[i].partition, lags[i].lag);
+        }
+    }
+    sl_rc rc = sl_write_file_atomic(r->o.metrics_file, buf, at < cap ? at : cap - 1, err);
+    sl_free(buf);
+    return rc;
+}
+
+/* Steps 2 and 3 of the commit protocol. */
+static sl_rc checkpoint(srun *r, sl_err *err)
+{
+    double t = sl_now();
+    sl_rc rc = SL_OK;
+    if (r->sink.p->checkpoint)
+        rc = r->sink.p->checkpoint(r->sink.h, err);
+    if (rc == SL_OK && r->src.p->checkpoint)
+        rc = r->src.p->checkpoint(r->src.h, err);
+    r->m->last_commit_seconds = sl_now() - t;
+    r->m->commit_seconds += r->m->last_commit_seconds;
+    if (rc == SL_OK)
+        r->m->commits++;
+    return rc;
+}
+
+/* File sinks: <path> when it names a file, else <path>/data.<ext>. */
+static sl_rc plan_sink(srun *r, sl_err *err)
+{
+    const sl_node *pn = r->def->sink.node ? sl_node_get(r->def->sink.node, "path") : NULL;
+    if (!pn || pn->kind != SL_NODE_SCALAR)
+        return SL_OK; /* a sink without a path (kafka) */
+    if (sl_format_for_path(pn->value)) {
+        snprintf(r->sink_path, sizeof r->sink_path, "%s", pn->value);
+        return SL_OK;
+    }
+    sl_rc rc = sl_mkdirs(pn->value, err);
+    if (rc == SL_OK)
+        snprintf(r->sink_path, sizeof r->sink_path, "%s/data.%s", pn->value,
+                 r->def->sink.plugin->name);
+    return rc;
+}
+
+static sl_rc setup_transforms(srun *r, sl_err *err)
+{
+    const sl_pipeline_def *def = r->def;
+    sl_rc rc;
+    if (r->o.transform_path) {
+        if ((rc = sl_transform_file_load(r->o.transform_path, &r->tf, err)) != SL_OK)
+            return rc;
+        r->use_tf = 1;
+        r->t = r->tf.t;
+        r->nt = r->tf.n;
+        if (def->ntransforms > 0 && def->ntransforms != r->tf.n)
+            sl_log(SL_LOG_WARN, "stream", "the spec lists %d transforms, %s has %d: running "
+                   "the transform file's", def->ntransforms, r->o.transform_path, r->tf.n);
+        return SL_OK;
+    }
+    for (int i = 0; i < def->ntransforms; i++)
+        if (def->transforms[i].plugin->analyze)
+            return sl_err_set(err, SL_ECONFIG,
+                              "transform '%s' needs state fitted on training data: run the "
+                              "pipeline in batch mode first and pass its transform.json "
+                              "with --transform", def->transforms[i].plugin->name);
+    r->own = sl_calloc((size_t)(def->ntransforms ? def->ntransforms : 1), sizeof *r->own);
+    if (!r->own)
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    sl_ctx ctx = {.spec_file = def->spec_file, .quiet = r->o.quiet};
+    for (; r->nown < def->ntransforms; r->nown++) {
+        const sl_step_def *s = &def->transforms[r->nown];
+        if ((rc = sl_inst_init(&r->own[r->nown], s->plugin, s->config, s->node, &ctx, err)) !=
+            SL_OK) {
+            r->nown++;
+            return rc;
+        }
+    }
+    r->t = r->own;
+    r->nt = r->nown;
+    return SL_OK;
+}
+
+static sl_rc open_all(srun *r, sl_err *err)
+{
+    const sl_pipeline_def *def = r->def;
+    sl_rc rc;
+    if (!def->sink.plugin)
+        return sl_err_set(err, SL_ECONFIG, "a stream needs a `sink:` (e.g. {type: kafka, "
+                          "topic: ...})");
+    if ((rc = setup_transforms(r, err)) != SL_OK)
+        return rc;
+    if (def->schema_path) {
+        if ((rc = sl_schema_load_json(def->schema_path, &r->hint, err)) != SL_OK)
+            return rc;
+    } else if (r->use_tf && !(r->hint = sl_schema_copy(r->tf.in))) {
+        return sl_err_set(err, SL_ENOMEM, "out of memory");
+    }
+    sl_ctx sctx = {.spec_file = def->spec_file, .schema_hint = r->hint,
+                   .rejects_path = r->o.rejects_path, .quiet = r->o.quiet};
+    if ((rc = sl_inst_init(&r->src, def->source.plugin, def->source.config, def->source.node,
+                           &sctx, err)) != SL_OK ||
+        (rc = sl_inst_open(&r->src, NULL, err)) != SL_OK)
+        return rc;
+    const sl_schema *cur = r->src.out;
+    for (int i = 0; i < r->nt; i++) {
+        if ((rc = sl_inst_open(&r->t[i], cur, err)) != SL_OK)
+            return rc;
+        cur = r->t[i].out;
+    }
+    if ((rc = plan_sink(r, err)) != SL_OK)
+        return rc;
+    sl_ctx kctx = {.spec_file = def->spec_file, .quiet = r->o.quiet,
+                   .sink_path = r->sink_path[0] ? r->sink_path : NULL};
+    if ((rc = sl_inst_init(&r->sink, def->sink.plugin, def->sink.config, def->sink.node, &kctx,
+                           err)) != SL_OK)
+        return rc;
+    return sl_inst_open(&r->sink, cur, err);
+}
+
+/* One batch: source -> transforms -> sink. *eof at the end of a finite
+ * source. */
+static sl_rc step(srun *r, int *eof, sl_err *err)
+{
+    sl_batch *b = NULL;
+    sl_rc rc = r->src.p->next(r->src.h, &b, err);
+    if (rc == SL_EEOF) {
+        *eof = 1;
+        return SL_OK;
+    }
+    if (rc != SL_OK)
+        return rc;
+    r->m->batches++;
+    r->m->records_in += b->nrows;
+    if (b->nrows > 0 && (rc = sl_chain_apply(r->t, r->nt, &b, err)) == SL_OK && b->nrows > 0) {
+        r->m->records_out += b->nrows;
+        rc = r->sink.p->write(r->sink.h, b, err);
+    }
+    sl_batch_unref(b);
+    return rc;
+}
+
+static void log_progress(srun *r)
+{
+    refresh(r);
+    sl_stream_metrics *m = r->m;
+    char lag[32] = "unknown";
+    if (m->lag >= 0)
+        snprintf(lag, sizeof lag, "%" PRId64, m->lag);
+    sl_log(SL_LOG_INFO, "stream",
+           "%s: %" PRId64 " in, %" PRId64 " out, %" PRId64 " dead letters, %" PRId64
+           " commits, lag %s",
+           r->def->name ? r->def->name : "stream", m->records_in, m->records_out,
+           m->records_dlq, m->commits, lag);
+}
+
+static sl_rc loop(srun *r, sl_err *err)
+{
+    sl_stream_metrics *m = r->m;
+    double next_commit = sl_now() + r->o.commit_ms / 1000.0;
+    int64_t since = 0;
+    sl_rc rc = SL_OK;
+    int can_ack = r->sink.p->checkpoint != NULL;
+    for (;;) {
+        double now = sl_now();
+        if (sl_stream_stop_requested()) {
+            m->stopped_by = 1;
+            break;
+        }
+        if (r->o.max_records > 0 && m->records_in + m->records_dlq >= r->o.max_records) {
+            m->stopped_by = 2;
+            break;
+        }
+        if (r->o.max_seconds > 0 && now - r->t0 >= r->o.max_seconds) {
+            m->stopped_by = 3;
+            break;
+        }
+        int eof = 0;
+        if ((rc = step(r, &eof, err)) != SL_OK)
+            return rc;
+        if (eof) {
+            m->stopped_by = 4;
+            break;
+        }
+        if (r->src.p->rejected)
+            m->records_dlq = r->src.p->rejected(r->src.h);
+        since++;
+        now = sl_now();
+        if (can_ack && (now >= next_commit ||
+                        (r->o.commit_batches > 0 && since >= r->o.commit_batches))) {
+            if ((rc = checkpoint(r, err)) != SL_OK)
+                return rc;
+            next_commit = sl_now() + r->o.commit_ms / 1000.0;
+            since = 0;
+        }
+        if (now >= r->next_metrics) {
+            if ((rc = write_metrics(r, err)) != SL_OK)
+                return rc;
+            r->next_metrics = now + r->o.metrics_ms / 1000.0;
+        }
+        if (!r->o.quiet && now >= r->next_log) {
+            log_progress(r);
+            r->next_log = now + LOG_EVERY_S;
+        }
+    }
+    return SL_OK;
+}
+
+/* Graceful end: final checkpoint, sink close (commits files), and for
+ * sinks that are durable only once closed, the one source commit. */
+static sl_rc finish(srun *r, sl_err *err)
+{
+    sl_rc rc = SL_OK;
+    if (r->sink.p->checkpoint)
+        rc = checkpoint(r, err);
+    else if (r->sink.p->flush)
+        rc = r->sink.p->flush(r->sink.h, err);
+    if (rc == SL_OK)
+        rc = sl_inst_close(&r->sink, err);
+    if (rc == SL_OK && !r->sink.p->checkpoint && r->src.p->checkpoint) {
+        rc = r->src.p->checkpoint(r->src.h, err);
+        if (rc == SL_OK)
+            r->m->commits++;
+    }
+    return rc;
+}
+
+sl_rc sl_stream_run(const sl_pipeline_def *def, const sl_stream_options *opts,
+                    sl_stream_metrics *metrics, sl_err *err)
+{
+    srun r;
+    sl_rc rc;
+    memset(&r, 0, sizeof r);
+    memset(metrics, 0, sizeof *metrics);
+    metrics->lag = -1;
+    r.def = def;
+    r.m = metrics;
+    if (opts)
+        r.o = *opts;
+    if (r.o.commit_ms <= 0)
+        r.o.commit_ms = DEFAULT_COMMIT_MS;
+    if (r.o.metrics_ms <= 0)
+        r.o.metrics_ms = DEFAULT_METRICS_MS;
+    if (!r.o.rejects_path)
+        r.o.rejects_path = "rejects.jsonl";
+    r.t0 = sl_now();
+    r.next_metrics = r.t0;
+    r.next_log = r.t0 + LOG_EVERY_S;
+    if ((rc = open_all(&r, err)) == SL_OK) {
+        sl_log(SL_LOG_INFO, "stream", "%s: running (%s -> %d transforms -> %s), commit every "
+               "%lld ms", def->name ? def->name : "stream", def->source.plugin->name, r.nt,
+               def->sink.plugin->name, (long long)r.o.commit_ms);
+        if ((rc = loop(&r, err)) == SL_OK)
+            rc = finish(&r, err);
+    }
+    refresh(&r);
+    if (rc == SL_OK) {
+        rc = write_metrics(&r, err);
+        if (!r.o.quiet)
+            log_progress(&r);
+    } else if (r.o.metrics_file) {
+        sl_err ignored;
+        write_metrics(&r, &ignored);
+    }
+    /* On failure the sink is destroyed unclosed (a file sink discards its
+     * temporary file; the Kafka sink drops what is unacknowledged) and the
+     * source leaves its group without committing. */
+    sl_err ignored;
+    sl_err_clear(&ignored);
+    sl_inst_close(&r.src, &ignored);
+    sl_inst_destroy(&r.src);
+    sl_inst_destroy(&r.sink);
+    for (int i = 0; i < r.nown; i++) {
+        sl_inst_close(&r.own[i], &ignored);
+        sl_inst_destroy(&r.own[i]);
+    }
+    sl_free(r.own);
+    if (r.use_tf)
+        sl_transform_file_free(&r.tf);
+    sl_schema_free(r.hint);
+    metrics->seconds = sl_now() - r.t0;
+    return rc;
+}

@@ -1,0 +1,408 @@
+/*
+ * test_kafka_stream.c: the streaming runner (sl_stream_run) and the dev
+ * broker against librdkafka's mock cluster: a spec with filter + derive
+ * from topic to topic, bounded by records and by time, resuming from its
+ * commits; dead letters counted; a stop request; stateful transforms only
+ * from a transform.json fitted by a batch run; a file sink; the metrics
+ * file; the dev broker's forwarding port.
+ */
+#include "kafka_test_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "sluice/kafka.h"
+#include "sluice/pipeline.h"
+#include "sluice/spec.h"
+#include "sluice/stream.h"
+
+static mock M;
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    sl_log_setup(SL_LOG_ERROR, SL_LOG_TEXT);
+    sl_plugins_init();
+    if (!sl_plugin_find(SL_PLUGIN_SOURCE, "kafka"))
+        assert_int_equal(sl_plugin_register(&sl_plugin_source_kafka, NULL), SL_OK);
+    if (!sl_plugin_find(SL_PLUGIN_SINK, "kafka"))
+        assert_int_equal(sl_plugin_register(&sl_plugin_sink_kafka, NULL), SL_OK);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/sl_kstream_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    mock_start(&M);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    mock_stop(&M);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+/* A spec from YAML text and the runner's definition of it. */
+typedef struct spec_def {
+    sl_spec *spec;
+    sl_pipeline_def def;
+} spec_def;
+
+static void load(spec_def *sd, const char *fmt, ...)
+{
+    char yaml[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(yaml, sizeof yaml, fmt, ap);
+    va_end(ap);
+    sl_err err;
+    sl_err_clear(&err);
+    if (sl_spec_load_string(yaml, strlen(yaml), "stream.yaml", &sd->spec, &err) != SL_OK)
+        fail_msg("spec: %s", err.msg);
+    sl_spec *s = sd->spec;
+    sl_pipeline_def *d = &sd->def;
+    memset(d, 0, sizeof *d);
+    d->name = s->name;
+    d->spec_file = s->file;
+    d->schema_path = s->schema_path;
+    d->source = (sl_step_def){s->source.plugin, s->source.config, s->source.node};
+    d->sink = (sl_step_def){s->sink.plugin, s->sink.config, s->sink.node};
+    d->ntransforms = s->ntransforms;
+    d->transforms = calloc((size_t)s->ntransforms + 1, sizeof *d->transforms);
+    for (int i = 0; i < s->ntransforms; i++)
+        d->transforms[i] = (sl_step_def){s->transforms[i].plugin, s->transforms[i].config,
+                                         s->transforms[i].node};
+}
+
+static void unload(spec_def *sd)
+{
+    free(sd->def.transforms);
+    sl_spec_free(sd->spec);
+}
+
+static const char *schema_file(void)
+{
+    const char *p = tpath("schema.json");
+    FILE *f = fopen(p, "w");
+    fputs("{\"fields\": [{\"name\": \"id\", \"type\": \"int64\"}, "
+          "{\"name\": \"v\", \"type\": \"float64\"}, {\"name\": \"s\", \"type\": \"string\"}]}",
+          f);
+    fclose(f);
+    return p;
+}
+
+#define GROUP_PROPS "properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500}"
+
+static void test_topic_to_topic(void **state)
+{
+    (void)state;
+    mock_topic(&M, "s-in", 2);
+    mock_topic(&M, "s-out", 1);
+    produce_json(M.bootstrap, "s-in", 0, 200, -1);
+    spec_def sd;
+    load(&sd,
+         "name: t2t\n"
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: s-in, group: t2t, " GROUP_PROPS "}\n"
+         "transforms:\n"
+         "  - filter: \"id %% 2 == 0\"\n"
+         "  - derive: {w: \"v * 2\"}\n"
+         "sink: {type: kafka, brokers: '%s', topic: s-out, key: id}\n",
+         schema_file(), M.bootstrap, M.bootstrap);
+    sl_stream_options o = {.max_records = 200, .max_seconds = 60, .quiet = 1,
+                           .metrics_file = tpath("metrics.prom")};
+    sl_stream_metrics m;
+    sl_err err;
+    sl_err_clear(&err);
+    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
+    if (rc != SL_OK)
+        fail_msg("run: %s", err.msg);
+    assert_int_equal(m.stopped_by, 2);
+    assert_int_equal(m.records_in, 200);
+    assert_int_equal(m.records_out, 100);
+    assert_int_equal(m.records_dlq, 0);
+    assert_true(m.commits >= 1);
+    assert_int_equal(m.lag, 0);
+    rec *r = calloc(120, sizeof *r);
+    assert_int_equal(read_topic(M.bootstrap, "s-out", 1, 100, 10000, r), 100);
+    for (int i = 0; i < 100; i++) {
+        int id = atoi(r[i].key);
+        assert_int_equal(id % 2, 0);
+        char want[96];
+        snprintf(want, sizeof want, "{\"id\":%d,\"v\":%d.0,\"s\":\"str%d\",\"w\":%d.0}",
+                 id, id / 2, id, id);
+        assert_string_equal(r[i].value, want);
+    }
+    free_recs(r, 100);
+    free(r);
+    /* the metrics file is Prometheus text with the final counts */
+    FILE *f = fopen(tpath("metrics.prom"), "r");
+    assert_non_null(f);
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(text, "# TYPE sluice_stream_records_in_total counter\n"
+                                 "sluice_stream_records_in_total{pipeline=\"t2t\"} 200\n"));
+    assert_non_null(strstr(text, "sluice_stream_records_out_total{pipeline=\"t2t\"} 100\n"));
+    assert_non_null(strstr(text, "sluice_stream_partition_lag{topic=\"s-in\",partition=\"1\"} 0\n"));
+
+    /* a second run of the same group starts after the commits: nothing new,
+     * until new records arrive */
+    produce_json(M.bootstrap, "s-in", 1000, 10, -1);
+    o.max_records = 10;
+    o.metrics_file = NULL;
+    sl_err_clear(&err);
+    rc = sl_stream_run(&sd.def, &o, &m, &err);
+    if (rc != SL_OK)
+        fail_msg("run 2: %s", err.msg);
+    assert_int_equal(m.records_in, 10);
+    assert_int_equal(m.records_out, 5);
+    unload(&sd);
+}
+
+static void test_dlq_and_time_bound(void **state)
+{
+    (void)state;
+    mock_topic(&M, "d-in", 1);
+    mock_topic(&M, "d-out", 1);
+    mock_topic(&M, "d-dlq", 1);
+    const char *v[] = {"{\"id\": 1}", "not json", "{\"id\": \"x\"}", "{\"id\": 4}"};
+    produce(M.bootstrap, "d-in", v, 4, 0, 1);
+    spec_def sd;
+    load(&sd,
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: [d-in], group: dq, dlq_topic: d-dlq, "
+         GROUP_PROPS "}\n"
+         "sink: {type: kafka, brokers: '%s', topic: d-out}\n",
+         schema_file(), M.bootstrap, M.bootstrap);
+    /* stops at 4 records (good + dead letters); the time bound is a safety net */
+    sl_stream_options o = {.max_records = 4, .max_seconds = 60, .commit_ms = 200, .quiet = 1};
+    sl_stream_metrics m;
+    sl_err err;
+    sl_err_clear(&err);
+    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
+    if (rc != SL_OK)
+        fail_msg("run: %s", err.msg);
+    assert_int_equal(m.stopped_by, 2);
+    assert_int_equal(m.records_in, 2);
+    assert_int_equal(m.records_dlq, 2);
+    assert_int_equal(m.records_out, 2);
+    rec r[4];
+    assert_int_equal(read_topic(M.bootstrap, "d-dlq", 1, 2, 10000, r), 2);
+    assert_string_equal(r[0].value, "not json");
+    assert_string_equal(r[0].hdr[3], "1");
+    assert_string_equal(r[1].hdr[3], "2");
+    assert_non_null(strstr(r[1].hdr[0], "id"));
+    free_recs(r, 2);
+    unload(&sd);
+}
+
+/* Requests a stop once the metrics file shows `want` (a metrics line),
+ * or after 60 s. */
+static void *stopper(void *arg)
+{
+    const char *want = arg;
+    for (int i = 0; i < 600; i++) {
+        char text[8192] = "";
+        FILE *f = fopen(tpath("stop-metrics.prom"), "r");
+        if (f) {
+            size_t n = fread(text, 1, sizeof text - 1, f);
+            text[n] = '\0';
+            fclose(f);
+        }
+        if (strstr(text, want))
+            break;
+        usleep(100 * 1000);
+    }
+    sl_stream_request_stop();
+    return NULL;
+}
+
+/* A stop request ends the run cleanly, with a final commit, and a file
+ * sink is committed (renamed into place) at the end. */
+static void test_stop_and_file_sink(void **state)
+{
+    (void)state;
+    mock_topic(&M, "f-in", 1);
+    produce_json(M.bootstrap, "f-in", 0, 50, 0);
+    spec_def sd;
+    load(&sd,
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: [f-in], group: fs, " GROUP_PROPS "}\n"
+         "transforms: [{select: [id, s]}]\n"
+         "sink: {type: jsonl, path: %s}\n",
+         schema_file(), M.bootstrap, tpath("out"));
+    sl_stream_options o = {.max_seconds = 90, .quiet = 1, .metrics_ms = 100,
+                           .metrics_file = tpath("stop-metrics.prom")};
+    sl_stream_metrics m;
+    sl_err err;
+    sl_err_clear(&err);
+    sl_stream_reset_stop();
+    pthread_t th;
+    pthread_create(&th, NULL, stopper, "sluice_stream_records_out_total{pipeline=\"stream\"} 50\n");
+    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
+    pthread_join(th, NULL);
+    sl_stream_reset_stop();
+    if (rc != SL_OK)
+        fail_msg("run: %s", err.msg);
+    assert_int_equal(m.stopped_by, 1);
+    assert_int_equal(m.records_out, 50);
+    assert_int_equal(m.commits, 1);
+    FILE *f = fopen(tpath("out/data.jsonl"), "r");
+    assert_non_null(f);
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n++;
+    fclose(f);
+    assert_int_equal(n, 50);
+    /* committed: the group has nothing left; the time bound ends the run */
+    o.max_seconds = 7;
+    o.metrics_file = NULL;
+    rc = sl_stream_run(&sd.def, &o, &m, &err);
+    assert_int_equal(rc, SL_OK);
+    assert_int_equal(m.stopped_by, 3);
+    assert_int_equal(m.records_in, 0);
+    unload(&sd);
+}
+
+/* Stateful transforms need fitted state; a batch run's transform.json
+ * gives it, and the stream applies exactly that state. */
+static void test_transform_file(void **state)
+{
+    (void)state;
+    const char *csv = tpath("train.csv");
+    FILE *f = fopen(csv, "w");
+    fputs("id,v,s\n1,1.0,a\n2,2.0,b\n3,3.0,c\n", f);
+    fclose(f);
+    spec_def batch;
+    load(&batch,
+         "name: fit\n"
+         "source: {type: csv, path: %s}\n"
+         "transforms: [{scale: {columns: [v], method: zscore}}]\n"
+         "sink: {type: csv, path: %s}\n",
+         csv, tpath("fit"));
+    sl_run_options ro = {.quiet = 1};
+    sl_run_summary sum;
+    sl_err err;
+    sl_err_clear(&err);
+    if (sl_pipeline_run(&batch.def, &ro, &sum, &err) != SL_OK)
+        fail_msg("batch: %s", err.msg);
+
+    mock_topic(&M, "tf-in", 1);
+    mock_topic(&M, "tf-out", 1);
+    const char *v[] = {"{\"id\": 9, \"v\": 2.0, \"s\": \"x\"}", "{\"id\": 10, \"v\": 3.0, \"s\": \"y\"}"};
+    produce(M.bootstrap, "tf-in", v, 2, 0, 0);
+    spec_def sd;
+    load(&sd,
+         "source: {type: kafka, brokers: '%s', topics: [tf-in], group: tf, " GROUP_PROPS "}\n"
+         "transforms: [{scale: {columns: [v], method: zscore}}]\n"
+         "sink: {type: kafka, brokers: '%s', topic: tf-out}\n",
+         M.bootstrap, M.bootstrap);
+    sl_stream_options o = {.max_records = 2, .max_seconds = 60, .quiet = 1};
+    sl_stream_metrics m;
+    assert_int_equal(sl_stream_run(&sd.def, &o, &m, &err), SL_ECONFIG);
+    assert_non_null(strstr(err.msg, "transform 'scale' needs state fitted on training data"));
+    o.transform_path = sum.transform_path;
+    sl_err_clear(&err);
+    if (sl_stream_run(&sd.def, &o, &m, &err) != SL_OK)
+        fail_msg("stream: %s", err.msg);
+    assert_int_equal(m.records_out, 2);
+    rec r[2];
+    assert_int_equal(read_topic(M.bootstrap, "tf-out", 1, 2, 10000, r), 2);
+    /* mean 2, population std sqrt(2/3): 2.0 -> 0, 3.0 -> 1.2247448713915889 */
+    assert_string_equal(r[0].value, "{\"id\":9,\"v\":0.0,\"s\":\"x\"}");
+    assert_string_equal(r[1].value, "{\"id\":10,\"v\":1.224744871391589,\"s\":\"y\"}");
+    free_recs(r, 2);
+    unload(&sd);
+    unload(&batch);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_dev_broker(void **state)
+{
+    (void)state;
+    sl_dev_broker *b = NULL;
+    sl_err err;
+    const char *topics[] = {"dev-a"};
+    int port = free_port();
+    assert_int_equal(sl_dev_broker_start(port, 3, topics, 1, &b, &err), SL_OK);
+    char want[64];
+    snprintf(want, sizeof want, "127.0.0.1:%d", port);
+    assert_string_equal(sl_dev_broker_bootstrap(b), want);
+    /* the topic has 3 partitions; records go through the forwarding port */
+    const char *v[] = {"a", "b", "c", "d"};
+    produce(want, "dev-a", v, 4, 2, 1);
+    rec r[4];
+    assert_int_equal(read_topic(want, "dev-a", 3, 4, 10000, r), 4);
+    assert_int_equal(r[0].partition, 2);
+    assert_string_equal(r[3].value, "d");
+    free_recs(r, 4);
+    /* the port is taken now */
+    sl_dev_broker *b2 = NULL;
+    assert_int_equal(sl_dev_broker_start(port, 1, NULL, 0, &b2, &err), SL_EIO);
+    assert_non_null(strstr(err.msg, "cannot listen on"));
+    assert_null(b2);
+    sl_dev_broker_stop(b);
+    /* no port: the mock broker's own address */
+    assert_int_equal(sl_dev_broker_start(0, 0, NULL, 0, &b, &err), SL_OK);
+    assert_non_null(strstr(sl_dev_broker_bootstrap(b), "127.0.0.1:"));
+    sl_dev_broker_stop(b);
+}
+
+static void test_metrics_text(void **state)
+{
+    (void)state;
+    sl_stream_metrics m;
+    memset(&m, 0, sizeof m);
+    m.records_in = 5;
+    m.lag = -1;
+    char buf[4096];
+    int n = sl_stream_metrics_text(&m, "a\"b", buf, sizeof buf);
+    assert_true(n > 0 && (size_t)n < sizeof buf);
+    assert_non_null(strstr(buf, "sluice_stream_records_in_total{pipeline=\"a\\\"b\"} 5\n"));
+    assert_non_null(strstr(buf, "sluice_stream_consumer_lag{pipeline=\"a\\\"b\"} -1\n"));
+    char small[16];
+    n = sl_stream_metrics_text(&m, "x", buf, sizeof buf);
+    assert_int_equal(sl_stream_metrics_text(&m, "x", small, sizeof small), n);
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_dev_broker),
+        cmocka_unit_test(test_topic_to_topic),
+        cmocka_unit_test(test_dlq_and_time_bound),
+        cmocka_unit_test(test_stop_and_file_sink),
+        cmocka_unit_test(test_transform_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
