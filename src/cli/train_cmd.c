@@ -75,7 +75,7 @@ int sl_cli_train(const sl_cli_args *a)
 {
     if (a->npos != 2)
         return sl_cli_usage("train: expected one spec file, e.g. 'sluice train %s'",
-                            "examples/quickstart/train.yaml");
+                            "examples/quickstart/pipeline.yaml");
     sl_err err;
     sl_err_clear(&err);
     sl_spec *spec = NULL;
