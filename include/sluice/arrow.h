@@ -65,4 +65,13 @@ sl_rc sl_arrow_import(const struct ArrowSchema *schema,
                       const struct ArrowArray *array, sl_batch **out,
                       sl_err *err);
 
+/* Reads a whole file (format by extension: .csv/.tsv, .jsonl/.ndjson,
+ * .parquet, .avro) into one batch and exports it (addition; for embedders
+ * such as examples/arrow/). At most max_rows rows (SL_ELIMIT beyond). The
+ * consumer must call both release callbacks; until then the batch's
+ * buffers stay alive. */
+sl_rc sl_arrow_read_file(const char *path, int64_t max_rows,
+                         struct ArrowSchema *schema, struct ArrowArray *array,
+                         sl_err *err);
+
 #endif

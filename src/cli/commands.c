@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "sluice/mem.h"
+#include "sluice/avro.h"
 #include "sluice/parquet.h"
 #include "sluice/pipeline.h"
 #include "sluice/spec.h"
@@ -154,25 +155,27 @@ int sl_cli_docs(const sl_cli_args *a)
 int sl_cli_inspect(const sl_cli_args *a)
 {
     if (a->npos != 2)
-        return sl_cli_usage("inspect: expected %s", "FILE.parquet [--json]");
+        return sl_cli_usage("inspect: expected %s", "FILE.parquet|FILE.avro [--json]");
     const char *path = a->pos[1];
     const char *fmt = sl_format_for_path(path);
-    if (fmt && strcmp(fmt, "parquet") != 0)
-        return sl_cli_usage("inspect: '%s' is not a Parquet file (inspect reads "
-                            "Parquet; CSV and JSON Lines have no metadata to show)", path);
+    int avro = fmt && strcmp(fmt, "avro") == 0;
+    if (fmt && !avro && strcmp(fmt, "parquet") != 0)
+        return sl_cli_usage("inspect: '%s' is not a Parquet or Avro file (CSV and "
+                            "JSON Lines have no metadata to show)", path);
     sl_err err;
     sl_err_clear(&err);
     sl_rc rc;
     if (a->json) {
         json_t *j = NULL;
-        rc = sl_parquet_inspect_json(path, &j, &err);
+        rc = avro ? sl_avro_inspect_json(path, &j, &err) : sl_parquet_inspect_json(path, &j, &err);
         if (rc == SL_OK) {
             json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             fputc('\n', stdout);
         }
         json_decref(j);
     } else {
-        rc = sl_parquet_inspect_print(path, stdout, &err);
+        rc = avro ? sl_avro_inspect_print(path, stdout, &err)
+                  : sl_parquet_inspect_print(path, stdout, &err);
     }
     return rc == SL_OK ? 0 : sl_cli_fail(rc, &err);
 }

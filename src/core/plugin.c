@@ -19,9 +19,9 @@ static const sl_plugin *by_kind[4][MAX_PLUGINS + 1];
 static int by_kind_n[4];
 
 extern const sl_plugin sl_plugin_source_csv, sl_plugin_source_jsonl,
-    sl_plugin_source_parquet, sl_plugin_source_kafka;
+    sl_plugin_source_parquet, sl_plugin_source_avro, sl_plugin_source_kafka;
 extern const sl_plugin sl_plugin_sink_csv, sl_plugin_sink_jsonl,
-    sl_plugin_sink_parquet, sl_plugin_sink_kafka;
+    sl_plugin_sink_parquet, sl_plugin_sink_avro, sl_plugin_sink_kafka;
 extern const sl_plugin sl_plugin_filter, sl_plugin_derive, sl_plugin_select,
     sl_plugin_drop, sl_plugin_rename, sl_plugin_cast, sl_plugin_impute,
     sl_plugin_scale, sl_plugin_onehot, sl_plugin_vocabulary, sl_plugin_hash,
@@ -29,14 +29,14 @@ extern const sl_plugin sl_plugin_filter, sl_plugin_derive, sl_plugin_select,
 
 static const sl_plugin *const builtin[] = {
     &sl_plugin_source_csv, &sl_plugin_source_jsonl, &sl_plugin_source_parquet,
-    &sl_plugin_source_kafka,
+    &sl_plugin_source_avro, &sl_plugin_source_kafka,
     &sl_plugin_filter,     &sl_plugin_derive,     &sl_plugin_select,
     &sl_plugin_drop,       &sl_plugin_rename,     &sl_plugin_cast,
     &sl_plugin_impute,     &sl_plugin_scale,      &sl_plugin_clip,
     &sl_plugin_bucketize,  &sl_plugin_onehot,     &sl_plugin_vocabulary,
     &sl_plugin_hash,
     &sl_plugin_sink_csv,   &sl_plugin_sink_jsonl,   &sl_plugin_sink_parquet,
-    &sl_plugin_sink_kafka,
+    &sl_plugin_sink_avro,  &sl_plugin_sink_kafka,
 };
 
 const char *sl_plugin_kind_name(sl_plugin_kind kind)

@@ -31,7 +31,7 @@ static const sl_config_entry src_map[] = {
     {"path", SL_CFG_STR, NULL, SL_CFG_REQUIRED, NULL, offsetof(src_cfg, path),
      "CSV file to read (RFC 4180: fields with the delimiter, quotes or line "
      "breaks are quoted, a quote inside quotes is doubled; LF or CRLF line "
-     "ends; a UTF-8 byte order mark is skipped; blank lines are skipped). "
+     "ends; a UTF-8 byte order mark is skipped; blank lines are skipped, except in a one-column file, where an empty line is a null value). "
      "Read in chunks, so files larger than memory are fine."},
     {"delimiter", SL_CFG_CHAR, ",", 0, NULL, offsetof(src_cfg, delimiter),
      "Field separator, one byte: `,`, `;`, `|`, or `tab` (also written "

@@ -233,5 +233,7 @@ int csv_scan_record(sl_csv_reader *r, size_t from, csv_rec *rec,
 
 int csv_is_blank(const sl_csv_reader *r, size_t from, const csv_rec *rec)
 {
-    return rec->end == from && rec->nf == 1 && !r->fields[0].quoted;
+    /* In a one-column file an empty line is a record whose value is null
+     * (that is how the writer writes it); skipping it would lose the row. */
+    return rec->end == from && rec->nf == 1 && !r->fields[0].quoted && r->ncols != 1;
 }

@@ -32,7 +32,7 @@ sl_rc sl_file_step_make(sl_file_step *fs, sl_plugin_kind kind,
     if (!fmt)
         return sl_err_setloc(err, SL_EUNSUPPORTED, path, 0, 0,
                              "cannot tell the file format from the extension "
-                             "(expected .csv, .tsv, .jsonl, .ndjson or .parquet)");
+                             "(expected .csv, .tsv, .jsonl, .ndjson, .parquet or .avro)");
     fs->p = sl_plugin_find(kind, fmt);
     if (!fs->p)
         return sl_err_setloc(err, SL_EUNSUPPORTED, path, 0, 0,

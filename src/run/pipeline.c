@@ -124,6 +124,8 @@ const char *sl_format_for_path(const char *path)
         return "jsonl";
     if (has_ext(path, ".parquet") || has_ext(path, ".pq"))
         return "parquet";
+    if (has_ext(path, ".avro"))
+        return "avro";
     return NULL;
 }
 
@@ -132,6 +134,7 @@ static const char *ext_for_format(const char *name)
     return strcmp(name, "jsonl") == 0     ? ".jsonl"
            : strcmp(name, "csv") == 0     ? ".csv"
            : strcmp(name, "parquet") == 0 ? ".parquet"
+           : strcmp(name, "avro") == 0    ? ".avro"
                                           : ".out";
 }
 

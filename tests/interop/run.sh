@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Parquet interop and conformance tests: sluice against pyarrow and DuckDB,
-# and against the Apache parquet-testing corpus (../shared/conformance/).
+# Interop and conformance tests: Parquet against pyarrow and DuckDB and the
+# Apache parquet-testing corpus (../shared/conformance/); Avro against fastavro;
+# the Arrow C Data Interface example (examples/arrow/) with pyarrow and DuckDB.
 # Creates .venv from tests/interop/requirements.txt when missing, builds
-# libsluice.a (in $SL_BUILD_DIR, default build/) and the pq_dump driver,
+# libsluice.a (in $SL_BUILD_DIR, default build/) and the pq_dump and avro_dump drivers,
 # then runs pytest. Extra arguments go to pytest (e.g. -k conformance).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,12 +24,18 @@ fi
 if [ ! -f "$BUILD/build.ninja" ] && [ ! -f "$BUILD/Makefile" ]; then
     cmake -S "$ROOT" -B "$BUILD" -G Ninja
 fi
-cmake --build "$BUILD" --target sluice_static -j2
+cmake --build "$BUILD" --target sluice sluice_static sluice_shared -j2
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$ROOT/include" "$ROOT/tests/interop/pq_dump.c" \
     "$BUILD/libsluice.a" -lyaml -ljansson -lzstd -lz -llz4 -lsnappy $(pkg-config --libs openblas rdkafka) -lpthread -lm \
     -o "$BUILD/pq_dump"
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -I"$ROOT/include" "$ROOT/tests/interop/avro_dump.c" \
+    "$BUILD/libsluice.a" -lyaml -ljansson -lzstd -lz -llz4 -lsnappy $(pkg-config --libs openblas rdkafka) -lpthread -lm \
+    -o "$BUILD/avro_dump"
 
 export PQ_DUMP=$BUILD/pq_dump
+export AVRO_DUMP=$BUILD/avro_dump
+export SLUICE_LIB=$BUILD/libsluice.so
+export SLUICE_BIN=$BUILD/sluice
 export SL_BUILD_DIR=$BUILD
 cd "$ROOT/tests/interop"
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py test_ml_sklearn.py "$@"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py test_avro_interop.py test_arrow_interop.py test_convert_roundtrip.py test_ml_sklearn.py "$@"
