@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(
   build-essential cmake ninja-build pkg-config clang llvm libclang-rt-14-dev
   libyaml-dev librdkafka-dev libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev
-  libopenblas-dev libmicrohttpd-dev libavro-dev libjansson-dev libcmocka-dev
+  libopenblas-dev libmicrohttpd-dev libjansson-dev libcmocka-dev
   python3 python3-venv time kcat default-jre-headless maven
   prometheus wrk curl openssl
 )
