@@ -4,11 +4,11 @@
  * (docs/user-guides/spec.md is generated from them).
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "sluice/avro.h"
-#include "sluice/mem.h"
 #include "sluice/plugin.h"
+
+#include "file_plugin.h"
 
 /* ---- source ---- */
 
@@ -35,80 +35,56 @@ static const sl_config_entry src_map[] = {
      "Rows per batch (batches may span Avro blocks)."},
     {0}};
 
-typedef struct src {
-    const src_cfg *cfg;
-    sl_avro_schema *reader;
-    sl_avro_reader *r;
-} src;
+static sl_rc rd_open(sl_file_source *s, sl_err *err)
+{
+    const src_cfg *c = s->cfg;
+    sl_avro_read_options o;
+    sl_rc rc;
+    sl_avro_read_options_init(&o);
+    o.batch_rows = c->batch_rows;
+    o.columns = c->columns.n ? (const char *const *)c->columns.items : NULL;
+    o.ncolumns = c->columns.n;
+    /* the runner reopens sources for every pass: load the schema once */
+    if (c->reader_schema && !s->aux) {
+        sl_avro_schema *rs = NULL;
+        rc = sl_avro_schema_load(c->reader_schema, &rs, err);
+        s->aux = rs;
+        if (rc != SL_OK) {
+            sl_err_prefix(err, "reader_schema");
+            return rc;
+        }
+    }
+    o.reader_schema = s->aux;
+    sl_avro_reader_close(s->r);
+    s->r = NULL;
+    sl_avro_reader *r = NULL;
+    rc = sl_avro_reader_open(c->path, &o, &r, err);
+    s->r = r;
+    return rc;
+}
+
+/* Typed forwarders: the ops table holds void * handles. */
+static const sl_schema *rd_schema(const void *r) { return sl_avro_reader_schema(r); }
+static sl_rc rd_next(void *r, sl_batch **out, sl_err *err) { return sl_avro_reader_next(r, out, err); }
+static void rd_progress(const void *r, int64_t *done, int64_t *total)
+{
+    sl_avro_reader_progress(r, done, total);
+}
+static sl_rc rd_close(void *r, sl_err *err)
+{
+    (void)err;
+    sl_avro_reader_close(r);
+    return SL_OK;
+}
+static void rd_aux_free(void *aux) { sl_avro_schema_free(aux); }
+
+static const sl_file_reader_ops reader_ops = {
+    .open = rd_open,         .schema = rd_schema, .next = rd_next,
+    .progress = rd_progress, .close = rd_close,   .aux_free = rd_aux_free};
 
 static sl_rc src_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err)
 {
-    src *s = sl_calloc(1, sizeof *s);
-    if (!s)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    s->cfg = config;
-    *inst = s;
-    (void)ctx;
-    return SL_OK;
-}
-
-static sl_rc src_open(void *inst, const sl_schema *in, sl_schema **out, sl_err *err)
-{
-    src *s = inst;
-    sl_avro_read_options o;
-    sl_rc rc;
-    (void)in;
-    sl_avro_read_options_init(&o);
-    o.batch_rows = s->cfg->batch_rows;
-    o.columns = s->cfg->columns.n ? (const char *const *)s->cfg->columns.items : NULL;
-    o.ncolumns = s->cfg->columns.n;
-    /* the runner reopens sources for every pass: load the schema once */
-    if (s->cfg->reader_schema && !s->reader &&
-        (rc = sl_avro_schema_load(s->cfg->reader_schema, &s->reader, err)) != SL_OK) {
-        sl_err_prefix(err, "reader_schema");
-        return rc;
-    }
-    o.reader_schema = s->reader;
-    sl_avro_reader_close(s->r);
-    s->r = NULL;
-    if ((rc = sl_avro_reader_open(s->cfg->path, &o, &s->r, err)) != SL_OK)
-        return rc;
-    if (!(*out = sl_schema_copy(sl_avro_reader_schema(s->r))))
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    return SL_OK;
-}
-
-static sl_rc src_next(void *inst, sl_batch **out, sl_err *err)
-{
-    return sl_avro_reader_next(((src *)inst)->r, out, err);
-}
-
-static sl_rc src_close(void *inst, sl_err *err)
-{
-    src *s = inst;
-    sl_avro_reader_close(s->r);
-    s->r = NULL;
-    (void)err;
-    return SL_OK;
-}
-
-static void src_destroy(void *inst)
-{
-    src *s = inst;
-    if (!s)
-        return;
-    sl_avro_reader_close(s->r);
-    sl_avro_schema_free(s->reader);
-    sl_free(s);
-}
-
-static void src_progress(void *inst, int64_t *done, int64_t *total)
-{
-    src *s = inst;
-    *done = 0;
-    *total = -1;
-    if (s->r)
-        sl_avro_reader_progress(s->r, done, total);
+    return sl_file_source_init(inst, &reader_ops, config, NULL, ctx, err);
 }
 
 const sl_plugin sl_plugin_source_avro = {
@@ -122,11 +98,11 @@ const sl_plugin sl_plugin_source_avro = {
     .config_map = src_map,
     .config_size = sizeof(src_cfg),
     .init = src_init,
-    .open = src_open,
-    .next = src_next,
-    .close = src_close,
-    .destroy = src_destroy,
-    .progress = src_progress,
+    .open = sl_file_source_open,
+    .next = sl_file_source_next,
+    .close = sl_file_source_close,
+    .destroy = sl_file_source_destroy,
+    .progress = sl_file_source_progress,
 };
 
 /* ---- sink ---- */
@@ -158,63 +134,36 @@ static const sl_config_entry sink_map[] = {
      "Full name of the Avro record (namespace.name)."},
     {0}};
 
-typedef struct sink {
-    const sink_cfg *cfg;
-    char *path;
-    sl_avro_writer *w;
-} sink;
+static sl_rc wr_open(sl_file_sink *k, const sl_schema *in, sl_err *err)
+{
+    const sink_cfg *c = k->cfg;
+    sl_avro_write_options o;
+    sl_avro_write_options_init(&o);
+    o.codec = (sl_avro_codec)c->codec;
+    o.level = (int)c->level;
+    o.block_rows = c->block_rows;
+    o.block_bytes = c->block_bytes;
+    o.record_name = c->record_name;
+    sl_avro_writer *w = NULL;
+    sl_rc rc = sl_avro_writer_open(k->path, in, &o, &w, err);
+    k->w = w;
+    return rc;
+}
+
+static sl_rc wr_write(void *w, const sl_batch *b, sl_err *err) { return sl_avro_writer_write(w, b, err); }
+static sl_rc wr_close(void *w, sl_err *err) { return sl_avro_writer_close(w, err); }
+static void wr_abort(void *w) { sl_avro_writer_abort(w); }
+
+static const sl_file_writer_ops writer_ops = {.no_path = "missing required key 'path' in sink 'avro'",
+                                              .open = wr_open,
+                                              .write = wr_write,
+                                              .close = wr_close,
+                                              .abort = wr_abort};
 
 static sl_rc sink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err)
 {
     const sink_cfg *c = config;
-    const char *path = ctx && ctx->sink_path ? ctx->sink_path : c->path;
-    if (!path)
-        return sl_err_set(err, SL_ECONFIG, "missing required key 'path' in sink 'avro'");
-    sink *s = sl_calloc(1, sizeof *s);
-    if (!s || !(s->path = sl_strdup(path))) {
-        sl_free(s);
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    }
-    s->cfg = c;
-    *inst = s;
-    return SL_OK;
-}
-
-static sl_rc sink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err *err)
-{
-    sink *s = inst;
-    sl_avro_write_options o;
-    sl_avro_write_options_init(&o);
-    o.codec = (sl_avro_codec)s->cfg->codec;
-    o.level = (int)s->cfg->level;
-    o.block_rows = s->cfg->block_rows;
-    o.block_bytes = s->cfg->block_bytes;
-    o.record_name = s->cfg->record_name;
-    (void)out;
-    return sl_avro_writer_open(s->path, in, &o, &s->w, err);
-}
-
-static sl_rc sink_write(void *inst, sl_batch *in, sl_err *err)
-{
-    return sl_avro_writer_write(((sink *)inst)->w, in, err);
-}
-
-static sl_rc sink_close(void *inst, sl_err *err)
-{
-    sink *s = inst;
-    sl_rc rc = sl_avro_writer_close(s->w, err);
-    s->w = NULL;
-    return rc;
-}
-
-static void sink_destroy(void *inst)
-{
-    sink *s = inst;
-    if (!s)
-        return;
-    sl_avro_writer_abort(s->w); /* not closed: nothing appears */
-    sl_free(s->path);
-    sl_free(s);
+    return sl_file_sink_init(inst, &writer_ops, c, c->path, ctx, err);
 }
 
 const sl_plugin sl_plugin_sink_avro = {
@@ -227,8 +176,8 @@ const sl_plugin sl_plugin_sink_avro = {
     .config_map = sink_map,
     .config_size = sizeof(sink_cfg),
     .init = sink_init,
-    .open = sink_open,
-    .write = sink_write,
-    .close = sink_close,
-    .destroy = sink_destroy,
+    .open = sl_file_sink_open,
+    .write = sl_file_sink_write,
+    .close = sl_file_sink_close,
+    .destroy = sl_file_sink_destroy,
 };

@@ -5,11 +5,11 @@
  * spec (docs/user-guides/spec.md is generated from them).
  */
 #include <stddef.h>
-#include <string.h>
 
 #include "sluice/jsonl.h"
-#include "sluice/mem.h"
 #include "sluice/plugin.h"
+
+#include "file_plugin.h"
 
 /* ---- source ---- */
 
@@ -56,91 +56,53 @@ static const sl_config_entry src_map[] = {
      "Bounds the reader's memory."},
     {0}};
 
-typedef struct src_inst {
-    const src_cfg *cfg;
-    char *rejects;
-    sl_schema *hint;
-    sl_jsonl_reader *r;
-} src_inst;
+static sl_rc rd_open(sl_file_source *s, sl_err *err)
+{
+    const src_cfg *c = s->cfg;
+    sl_jsonl_options o;
+    sl_jsonl_options_init(&o);
+    o.infer_rows = c->infer_rows;
+    o.batch_rows = c->batch_rows;
+    o.on_error = (sl_on_error)c->on_error;
+    o.rejects = s->rejects;
+    o.max_record_bytes = c->max_record_bytes;
+    sl_jsonl_reader *r = NULL;
+    sl_rc rc = sl_jsonl_reader_open(c->path, &o, s->hint, &r, err);
+    s->r = r;
+    return rc;
+}
+
+/* Typed forwarders: the ops table holds void * handles. */
+static const sl_schema *rd_schema(const void *r)
+{
+    return sl_jsonl_reader_schema(r);
+}
+static sl_rc rd_next(void *r, sl_batch **out, sl_err *err)
+{
+    return sl_jsonl_reader_next(r, out, err);
+}
+static void rd_progress(const void *r, int64_t *done, int64_t *total)
+{
+    sl_jsonl_reader_progress(r, done, total);
+}
+static int64_t rd_rejected(const void *r)
+{
+    return sl_jsonl_reader_rejected(r);
+}
+static sl_rc rd_close(void *r, sl_err *err)
+{
+    return sl_jsonl_reader_close(r, err);
+}
+
+static const sl_file_reader_ops reader_ops = {
+    .dlq = 1, .open = rd_open, .schema = rd_schema, .next = rd_next,
+    .progress = rd_progress, .rejected = rd_rejected, .close = rd_close};
 
 static sl_rc src_init(void **inst, void *config, const sl_ctx *ctx,
                       sl_err *err)
 {
-    src_inst *s = sl_calloc(1, sizeof *s);
-    *inst = NULL;
-    if (!s)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    s->cfg = config;
-    const char *rej = s->cfg->rejects ? s->cfg->rejects : ctx ? ctx->rejects_path : NULL;
-    if ((rej && !(s->rejects = sl_strdup(rej))) ||
-        (ctx && ctx->schema_hint && !(s->hint = sl_schema_copy(ctx->schema_hint)))) {
-        sl_free(s->rejects);
-        sl_free(s);
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    }
-    *inst = s;
-    return SL_OK;
-}
-
-static sl_rc src_open(void *inst, const sl_schema *in, sl_schema **out,
-                      sl_err *err)
-{
-    src_inst *s = inst;
-    sl_jsonl_options o;
-    sl_jsonl_options_init(&o);
-    o.infer_rows = s->cfg->infer_rows;
-    o.batch_rows = s->cfg->batch_rows;
-    o.on_error = (sl_on_error)s->cfg->on_error;
-    o.rejects = s->rejects;
-    o.max_record_bytes = s->cfg->max_record_bytes;
-    sl_rc rc = sl_jsonl_reader_open(s->cfg->path, &o, s->hint, &s->r, err);
-    if (rc != SL_OK)
-        return rc;
-    *out = sl_schema_copy(sl_jsonl_reader_schema(s->r));
-    if (!*out)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    return SL_OK;
-}
-
-static sl_rc src_next(void *inst, sl_batch **out, sl_err *err)
-{
-    return sl_jsonl_reader_next(((src_inst *)inst)->r, out, err);
-}
-
-static sl_rc src_close(void *inst, sl_err *err)
-{
-    src_inst *s = inst;
-    sl_rc rc = sl_jsonl_reader_close(s->r, err);
-    s->r = NULL;
-    return rc;
-}
-
-static void src_destroy(void *inst)
-{
-    src_inst *s = inst;
-    if (!s)
-        return;
-    sl_jsonl_reader_close(s->r, NULL);
-    sl_schema_free(s->hint);
-    sl_free(s->rejects);
-    sl_free(s);
-}
-
-static void src_progress(void *inst, int64_t *done, int64_t *total)
-{
-    src_inst *s = inst;
-    if (s->r) {
-        sl_jsonl_reader_progress(s->r, done, total);
-    } else {
-        *done = 0;
-        *total = -1;
-    }
-}
-
-static int64_t src_rejected(void *inst)
-{
-    src_inst *s = inst;
-    return s->r ? sl_jsonl_reader_rejected(s->r) : 0;
+    const src_cfg *c = config;
+    return sl_file_source_init(inst, &reader_ops, c, c->rejects, ctx, err);
 }
 
 const sl_plugin sl_plugin_source_jsonl = {
@@ -153,12 +115,12 @@ const sl_plugin sl_plugin_source_jsonl = {
     .config_map = src_map,
     .config_size = sizeof(src_cfg),
     .init = src_init,
-    .open = src_open,
-    .next = src_next,
-    .close = src_close,
-    .destroy = src_destroy,
-    .progress = src_progress,
-    .rejected = src_rejected,
+    .open = sl_file_source_open,
+    .next = sl_file_source_next,
+    .close = sl_file_source_close,
+    .destroy = sl_file_source_destroy,
+    .progress = sl_file_source_progress,
+    .rejected = sl_file_source_rejected,
 };
 
 /* ---- sink ---- */
@@ -177,63 +139,41 @@ static const sl_config_entry sink_map[] = {
      "strings. Written to a temporary file and renamed when complete."},
     {0}};
 
-typedef struct sink_inst {
-    char *path;
-    sl_jsonl_writer *w;
-} sink_inst;
+static sl_rc wr_open(sl_file_sink *k, const sl_schema *in, sl_err *err)
+{
+    sl_jsonl_writer *w = NULL;
+    sl_rc rc = sl_jsonl_writer_open(k->path, in, &w, err);
+    k->w = w;
+    return rc;
+}
+
+static sl_rc wr_write(void *w, const sl_batch *b, sl_err *err)
+{
+    return sl_jsonl_writer_write(w, b, err);
+}
+static sl_rc wr_flush(void *w, sl_err *err)
+{
+    return sl_jsonl_writer_flush(w, err);
+}
+static sl_rc wr_close(void *w, sl_err *err)
+{
+    return sl_jsonl_writer_close(w, err);
+}
+static void wr_abort(void *w)
+{
+    sl_jsonl_writer_abort(w);
+}
+
+static const sl_file_writer_ops writer_ops = {
+    .no_path = "jsonl sink needs a 'path'", .open = wr_open,
+    .write = wr_write, .flush = wr_flush, .close = wr_close,
+    .abort = wr_abort};
 
 static sl_rc sink_init(void **inst, void *config, const sl_ctx *ctx,
                        sl_err *err)
 {
-    const sink_cfg *cfg = config;
-    const char *path = ctx && ctx->sink_path ? ctx->sink_path : cfg->path;
-    *inst = NULL;
-    if (!path)
-        return sl_err_set(err, SL_ECONFIG, "jsonl sink needs a 'path'");
-    sink_inst *k = sl_calloc(1, sizeof *k);
-    if (!k || !(k->path = sl_strdup(path))) {
-        sl_free(k);
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    }
-    *inst = k;
-    return SL_OK;
-}
-
-static sl_rc sink_open(void *inst, const sl_schema *in, sl_schema **out,
-                       sl_err *err)
-{
-    sink_inst *k = inst;
-    return sl_jsonl_writer_open(k->path, in, &k->w, err);
-}
-
-static sl_rc sink_write(void *inst, sl_batch *in, sl_err *err)
-{
-    return sl_jsonl_writer_write(((sink_inst *)inst)->w, in, err);
-}
-
-static sl_rc sink_flush(void *inst, sl_err *err)
-{
-    sink_inst *k = inst;
-    return k->w ? sl_jsonl_writer_flush(k->w, err) : SL_OK;
-}
-
-static sl_rc sink_close(void *inst, sl_err *err)
-{
-    sink_inst *k = inst;
-    sl_rc rc = sl_jsonl_writer_close(k->w, err);
-    k->w = NULL;
-    return rc;
-}
-
-/* Without a successful close the temporary file is removed. */
-static void sink_destroy(void *inst)
-{
-    sink_inst *k = inst;
-    if (!k)
-        return;
-    sl_jsonl_writer_abort(k->w);
-    sl_free(k->path);
-    sl_free(k);
+    const sink_cfg *c = config;
+    return sl_file_sink_init(inst, &writer_ops, c, c->path, ctx, err);
 }
 
 const sl_plugin sl_plugin_sink_jsonl = {
@@ -246,9 +186,9 @@ const sl_plugin sl_plugin_sink_jsonl = {
     .config_map = sink_map,
     .config_size = sizeof(sink_cfg),
     .init = sink_init,
-    .open = sink_open,
-    .write = sink_write,
-    .flush = sink_flush,
-    .close = sink_close,
-    .destroy = sink_destroy,
+    .open = sl_file_sink_open,
+    .write = sl_file_sink_write,
+    .flush = sl_file_sink_flush,
+    .close = sl_file_sink_close,
+    .destroy = sl_file_sink_destroy,
 };

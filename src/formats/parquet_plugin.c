@@ -4,11 +4,11 @@
  * both (docs/user-guides/spec.md is generated from them).
  */
 #include <stddef.h>
-#include <string.h>
 
-#include "sluice/mem.h"
 #include "sluice/parquet.h"
 #include "sluice/plugin.h"
+
+#include "file_plugin.h"
 
 /* ---- source ---- */
 
@@ -29,68 +29,40 @@ static const sl_config_entry src_map[] = {
      "Rows per batch (a batch never spans two row groups)."},
     {0}};
 
-typedef struct src {
-    const src_cfg *cfg;
-    sl_parquet_reader *r;
-} src;
+static sl_rc rd_open(sl_file_source *s, sl_err *err)
+{
+    const src_cfg *c = s->cfg;
+    sl_parquet_read_options o;
+    sl_parquet_read_options_init(&o);
+    o.batch_rows = c->batch_rows;
+    o.columns = (const char *const *)c->columns.items;
+    o.ncolumns = c->columns.n;
+    sl_parquet_reader *r = NULL;
+    sl_rc rc = sl_parquet_reader_open(c->path, &o, &r, err);
+    s->r = r;
+    return rc;
+}
+
+/* Typed forwarders: the ops table holds void * handles. */
+static const sl_schema *rd_schema(const void *r) { return sl_parquet_reader_schema(r); }
+static sl_rc rd_next(void *r, sl_batch **out, sl_err *err) { return sl_parquet_reader_next(r, out, err); }
+static void rd_progress(const void *r, int64_t *done, int64_t *total)
+{
+    sl_parquet_reader_progress(r, done, total);
+}
+static sl_rc rd_close(void *r, sl_err *err)
+{
+    (void)err;
+    sl_parquet_reader_close(r);
+    return SL_OK;
+}
+
+static const sl_file_reader_ops reader_ops = {
+    .open = rd_open, .schema = rd_schema, .next = rd_next, .progress = rd_progress, .close = rd_close};
 
 static sl_rc src_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err)
 {
-    src *s = sl_calloc(1, sizeof *s);
-    if (!s)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    s->cfg = config;
-    *inst = s;
-    (void)ctx;
-    return SL_OK;
-}
-
-static sl_rc src_open(void *inst, const sl_schema *in, sl_schema **out, sl_err *err)
-{
-    src *s = inst;
-    sl_parquet_read_options o;
-    sl_parquet_read_options_init(&o);
-    o.batch_rows = s->cfg->batch_rows;
-    o.columns = (const char *const *)s->cfg->columns.items;
-    o.ncolumns = s->cfg->columns.n;
-    (void)in;
-    sl_rc rc = sl_parquet_reader_open(s->cfg->path, &o, &s->r, err);
-    if (rc != SL_OK)
-        return rc;
-    if (!(*out = sl_schema_copy(sl_parquet_reader_schema(s->r))))
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    return SL_OK;
-}
-
-static sl_rc src_next(void *inst, sl_batch **out, sl_err *err)
-{
-    return sl_parquet_reader_next(((src *)inst)->r, out, err);
-}
-
-static sl_rc src_close(void *inst, sl_err *err)
-{
-    src *s = inst;
-    sl_parquet_reader_close(s->r);
-    s->r = NULL;
-    (void)err;
-    return SL_OK;
-}
-
-static void src_destroy(void *inst)
-{
-    src *s = inst;
-    if (s)
-        sl_parquet_reader_close(s->r);
-    sl_free(s);
-}
-
-static void src_progress(void *inst, int64_t *done, int64_t *total)
-{
-    src *s = inst;
-    *done = 0;
-    *total = -1;
-    if (s->r)
-        sl_parquet_reader_progress(s->r, done, total);
+    return sl_file_source_init(inst, &reader_ops, config, NULL, ctx, err);
 }
 
 const sl_plugin sl_plugin_source_parquet = {
@@ -103,11 +75,11 @@ const sl_plugin sl_plugin_source_parquet = {
     .config_map = src_map,
     .config_size = sizeof(src_cfg),
     .init = src_init,
-    .open = src_open,
-    .next = src_next,
-    .close = src_close,
-    .destroy = src_destroy,
-    .progress = src_progress,
+    .open = sl_file_source_open,
+    .next = sl_file_source_next,
+    .close = sl_file_source_close,
+    .destroy = sl_file_source_destroy,
+    .progress = sl_file_source_progress,
 };
 
 /* ---- sink ---- */
@@ -143,68 +115,45 @@ static const sl_config_entry sink_map[] = {
      "Data page format: 1 (most compatible) or 2."},
     {0}};
 
-typedef struct sink {
-    const sink_cfg *cfg;
-    char *path;
-    sl_parquet_writer *w;
-} sink;
+static sl_rc wr_check(const void *cfg, sl_err *err)
+{
+    const sink_cfg *c = cfg;
+    if (c->data_page_version != 1 && c->data_page_version != 2)
+        return sl_err_set(err, SL_ECONFIG, "data_page_version must be 1 or 2, not %lld",
+                          (long long)c->data_page_version);
+    return SL_OK;
+}
+
+static sl_rc wr_open(sl_file_sink *k, const sl_schema *in, sl_err *err)
+{
+    const sink_cfg *c = k->cfg;
+    sl_parquet_write_options o;
+    sl_parquet_write_options_init(&o);
+    if (c->codec >= 0 && c->codec < (int)(sizeof codec_values / sizeof codec_values[0]))
+        o.codec = codec_values[c->codec];
+    o.row_group_bytes = c->row_group_bytes;
+    o.row_group_rows = c->row_group_rows;
+    o.page_bytes = c->page_bytes;
+    o.dictionary = c->dictionary;
+    o.data_page_version = (int)c->data_page_version;
+    sl_parquet_writer *w = NULL;
+    sl_rc rc = sl_parquet_writer_open(k->path, in, &o, &w, err);
+    k->w = w;
+    return rc;
+}
+
+static sl_rc wr_write(void *w, const sl_batch *b, sl_err *err) { return sl_parquet_writer_write(w, b, err); }
+static sl_rc wr_close(void *w, sl_err *err) { return sl_parquet_writer_close(w, err); }
+static void wr_abort(void *w) { sl_parquet_writer_abort(w); }
+
+static const sl_file_writer_ops writer_ops = {
+    .no_path = "missing required key 'path' in sink 'parquet'", .check = wr_check,
+    .open = wr_open, .write = wr_write, .close = wr_close, .abort = wr_abort};
 
 static sl_rc sink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err)
 {
     const sink_cfg *c = config;
-    const char *path = ctx && ctx->sink_path ? ctx->sink_path : c->path;
-    if (!path)
-        return sl_err_set(err, SL_ECONFIG, "missing required key 'path' in sink 'parquet'");
-    if (c->data_page_version != 1 && c->data_page_version != 2)
-        return sl_err_set(err, SL_ECONFIG, "data_page_version must be 1 or 2, not %lld",
-                          (long long)c->data_page_version);
-    sink *s = sl_calloc(1, sizeof *s);
-    if (!s || !(s->path = sl_strdup(path))) {
-        sl_free(s);
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    }
-    s->cfg = c;
-    *inst = s;
-    return SL_OK;
-}
-
-static sl_rc sink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err *err)
-{
-    sink *s = inst;
-    sl_parquet_write_options o;
-    sl_parquet_write_options_init(&o);
-    if (s->cfg->codec >= 0 && s->cfg->codec < (int)(sizeof codec_values / sizeof codec_values[0]))
-        o.codec = codec_values[s->cfg->codec];
-    o.row_group_bytes = s->cfg->row_group_bytes;
-    o.row_group_rows = s->cfg->row_group_rows;
-    o.page_bytes = s->cfg->page_bytes;
-    o.dictionary = s->cfg->dictionary;
-    o.data_page_version = (int)s->cfg->data_page_version;
-    (void)out;
-    return sl_parquet_writer_open(s->path, in, &o, &s->w, err);
-}
-
-static sl_rc sink_write(void *inst, sl_batch *in, sl_err *err)
-{
-    return sl_parquet_writer_write(((sink *)inst)->w, in, err);
-}
-
-static sl_rc sink_close(void *inst, sl_err *err)
-{
-    sink *s = inst;
-    sl_rc rc = sl_parquet_writer_close(s->w, err);
-    s->w = NULL;
-    return rc;
-}
-
-static void sink_destroy(void *inst)
-{
-    sink *s = inst;
-    if (!s)
-        return;
-    sl_parquet_writer_abort(s->w); /* not closed: nothing appears */
-    sl_free(s->path);
-    sl_free(s);
+    return sl_file_sink_init(inst, &writer_ops, c, c->path, ctx, err);
 }
 
 const sl_plugin sl_plugin_sink_parquet = {
@@ -216,8 +165,8 @@ const sl_plugin sl_plugin_sink_parquet = {
     .config_map = sink_map,
     .config_size = sizeof(sink_cfg),
     .init = sink_init,
-    .open = sink_open,
-    .write = sink_write,
-    .close = sink_close,
-    .destroy = sink_destroy,
+    .open = sl_file_sink_open,
+    .write = sl_file_sink_write,
+    .close = sl_file_sink_close,
+    .destroy = sl_file_sink_destroy,
 };
