@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sluice/fsutil.h"
 #include "sluice/mem.h"
 #include "sluice/registry.h"
 
@@ -27,26 +28,6 @@ static int parse_version(const char *s)
             return -1;
     int v = atoi(s);
     return v > 0 ? v : -1;
-}
-
-static sl_rc mkdir_p(const char *dir, sl_err *err)
-{
-    char buf[REG_PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
-        return sl_err_set(err, SL_ELIMIT, "path too long: %s", dir);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return sl_err_setloc(err, SL_EIO, buf, 0, 0,
-                                     "cannot create directory: %s", strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return SL_OK;
 }
 
 int sl_registry_version_dir(const char *root, const char *name, int version,
@@ -108,7 +89,7 @@ sl_rc sl_registry_new_version(const char *root, const char *name,
         return sl_err_set(err, SL_ECONFIG,
                           "invalid model name '%s' (no '/', not '.' or '..')", name);
     snprintf(base, sizeof base, "%s/%s", root, name);
-    sl_rc rc = mkdir_p(base, err);
+    sl_rc rc = sl_mkdirs(base, err);
     if (rc != SL_OK)
         return rc;
     int *vs, count;
@@ -140,27 +121,12 @@ sl_rc sl_registry_new_version(const char *root, const char *name,
 sl_rc sl_registry_set_pointer(const char *root, const char *name,
                               const char *pointer, int version, sl_err *err)
 {
-    char path[REG_PATH_MAX], tmp[REG_PATH_MAX + 32], text[32];
+    char path[REG_PATH_MAX], text[32];
     snprintf(path, sizeof path, "%s/%s/%s", root, name, pointer);
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
     int len = snprintf(text, sizeof text, "%d\n", version);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0)
-        return sl_err_setloc(err, SL_EIO, tmp, 0, 0, "cannot create: %s",
-                             strerror(errno));
-    if (write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return sl_err_setloc(err, SL_EIO, tmp, 0, 0, "cannot write: %s", strerror(e));
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot replace: %s",
-                             strerror(e));
-    }
+    sl_rc rc = sl_write_file_atomic(path, text, (size_t)len, err);
+    if (rc != SL_OK)
+        return rc;
     /* make the rename itself durable */
     char dir[REG_PATH_MAX];
     snprintf(dir, sizeof dir, "%s/%s", root, name);

@@ -5,6 +5,7 @@
 #ifndef SLUICE_RUN_INTERNAL_H
 #define SLUICE_RUN_INTERNAL_H
 
+#include "sluice/fsutil.h"
 #include "sluice/pipeline.h"
 
 /* A live plugin instance. ctx is a copy that lives as long as the
@@ -25,7 +26,6 @@ sl_rc sl_inst_open(sl_inst *in, const sl_schema *schema, sl_err *err);
 sl_rc sl_inst_close(sl_inst *in, sl_err *err);
 void sl_inst_destroy(sl_inst *in);
 sl_rc sl_chain_apply(sl_inst *t, int n, sl_batch **b, sl_err *err);
-sl_rc sl_mkdirs(const char *dir, sl_err *err);
 
 /* transform.json: the fitted chain. */
 sl_rc sl_transform_file_save(const char *path, const char *pipeline,
@@ -72,8 +72,5 @@ sl_rc sl_run_file_job(const char *in_path, const char *out_path,
                       const sl_run_options *opt, const char *label,
                       sl_run_summary *sum, sl_err *err);
 
-/* Write a whole buffer to path atomically (temp file, fsync, rename). */
-sl_rc sl_write_file_atomic(const char *path, const char *data, size_t n,
-                           sl_err *err);
 
 #endif

@@ -138,27 +138,6 @@ static const char *ext_for_format(const char *name)
                                           : ".out";
 }
 
-/* mkdir -p */
-sl_rc sl_mkdirs(const char *dir, sl_err *err)
-{
-    char buf[SL_PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
-        return sl_err_set(err, SL_ELIMIT, "path too long: %s", dir);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return sl_err_setloc(err, SL_EIO, buf, 0, 0,
-                                     "cannot create directory: %s", strerror(errno));
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    return SL_OK;
-}
-
 static void dirname_of(const char *path, char *out, size_t n)
 {
     const char *slash = strrchr(path, '/');

@@ -24,38 +24,6 @@
 #define TRANSFORM_FORMAT "sluice-transform"
 #define TRANSFORM_VERSION 1
 
-sl_rc sl_write_file_atomic(const char *path, const char *data, size_t n,
-                           sl_err *err)
-{
-    char tmp[SL_PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0)
-        return sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot create: %s",
-                             strerror(errno));
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, data + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot write: %s",
-                                 strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot commit: %s",
-                             strerror(e));
-    }
-    return SL_OK;
-}
-
 sl_rc sl_transform_file_text(const char *pipeline, const sl_schema *in,
                              const sl_schema *out, sl_inst *t, int n,
                              char **text_out, size_t *len_out, sl_err *err)
