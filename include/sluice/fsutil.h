@@ -14,9 +14,9 @@
 /* mkdir -p: create dir and any missing parents. */
 sl_rc sl_mkdirs(const char *dir, sl_err *err);
 
-/* Write a whole buffer to path atomically: a temporary file beside it,
- * fsync, rename over path. On failure the temporary is removed and path is
- * untouched. */
+/* Write a whole buffer to path atomically: a unique temporary file beside
+ * it, fsync, rename over path, fsync of the directory. On failure the
+ * temporary is removed and path is untouched. */
 sl_rc sl_write_file_atomic(const char *path, const char *data, size_t n,
                            sl_err *err);
 

@@ -26,6 +26,7 @@
 
 #include "ml_internal.h"
 #include "sluice/config_map.h"
+#include "sluice/fsutil.h"
 #include "sluice/mem.h"
 
 #define SLMD_MAGIC "SLMD"
@@ -730,62 +731,9 @@ sl_rc sl_model_save(const sl_model *m, const char *path, sl_err *err)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    char *tmp = NULL, *dircopy = NULL;
-    int fd = -1;
     sl_rc rc = sl_model_save_mem(m, &buf, &len, err);
-    if (rc != SL_OK)
-        return rc;
-    size_t pl = strlen(path);
-    rc = SL_ENOMEM;
-    if (!(tmp = sl_malloc(pl + 16)) || !(dircopy = sl_strdup(path))) {
-        sl_err_set(err, rc, "out of memory");
-        goto out;
-    }
-    snprintf(tmp, pl + 16, "%s.tmp.XXXXXX", path);
-    rc = SL_EIO;
-    if ((fd = mkstemp(tmp)) < 0) {
-        sl_err_setloc(err, SL_EIO, path, 0, 0, "cannot create %s: %s", tmp,
-                      strerror(errno));
-        tmp[0] = '\0';
-        goto out;
-    }
-    for (size_t off = 0; off < len;) {
-        ssize_t k = write(fd, buf + off, len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            sl_err_setloc(err, SL_EIO, path, 0, 0, "write failed: %s",
-                          strerror(errno));
-            goto out;
-        }
-        off += (size_t)k;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        sl_err_setloc(err, SL_EIO, path, 0, 0, "fsync failed: %s",
-                      strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        sl_err_setloc(err, SL_EIO, path, 0, 0, "rename failed: %s",
-                      strerror(errno));
-        goto out;
-    }
-    tmp[0] = '\0';
-    int dfd = open(dirname(dircopy), O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd); /* best effort: the data itself is already synced */
-        close(dfd);
-    }
-    rc = SL_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp && tmp[0])
-        unlink(tmp);
-    sl_free(tmp);
-    sl_free(dircopy);
+    if (rc == SL_OK)
+        rc = sl_write_file_atomic(path, (const char *)buf, len, err);
     sl_free(buf);
     return rc;
 }

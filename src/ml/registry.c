@@ -124,18 +124,7 @@ sl_rc sl_registry_set_pointer(const char *root, const char *name,
     char path[REG_PATH_MAX], text[32];
     snprintf(path, sizeof path, "%s/%s/%s", root, name, pointer);
     int len = snprintf(text, sizeof text, "%d\n", version);
-    sl_rc rc = sl_write_file_atomic(path, text, (size_t)len, err);
-    if (rc != SL_OK)
-        return rc;
-    /* make the rename itself durable */
-    char dir[REG_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/%s", root, name);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return SL_OK;
+    return sl_write_file_atomic(path, text, (size_t)len, err);
 }
 
 sl_rc sl_registry_get_pointer(const char *root, const char *name,
