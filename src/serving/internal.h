@@ -3,7 +3,7 @@
  *
  *   request.c   request body (JSON) -> batch with the model's input schema
  *   response.c  predictions and errors -> JSON bodies
- *   store.c     model versions: loading, refcounts, transform chains,
+ *   store.c     model versions: loading (a scorer each), refcounts,
  *               metadata, the blessed-pointer watcher
  *   server.c    libmicrohttpd daemon, routing, auth, TLS, metrics, logs
  */
@@ -18,6 +18,7 @@
 #include "sluice/batch.h"
 #include "sluice/model.h"
 #include "sluice/prom.h"
+#include "sluice/scorer.h"
 #include "sluice/server.h"
 #include "sluice/strbuf.h"
 
@@ -47,29 +48,19 @@ sl_rc sv_parse_request(const sv_input *in, const char *body, size_t len,
 
 /* ---- store.c ---- */
 
-/* A transform chain opened for serving (transforms keep per-instance state,
- * so concurrent requests each borrow one from the version's pool). */
-typedef struct sv_chain {
-    sl_transform_file tf;
-    struct sv_chain *next; /* free list */
-} sv_chain;
-
-/* One loaded model version: immutable after load except the chain pool;
- * reference counted so a swap never frees a version a request still uses. */
+/* One loaded model version: immutable after load (the scorer's chain pool
+ * has its own lock); reference counted so a swap never frees a version a
+ * request still uses. */
 typedef struct sv_version {
     atomic_int refs;
     char *name;
     int version;
     char *dir;
-    sl_model *model;
+    sl_scorer *scorer;       /* transforms + model (scorer.h), owned */
+    const sl_model *model;   /* the scorer's */
     sl_task task;
-    sv_input input;          /* schema = chain input (target nullable) */
-    sl_schema *in_schema;    /* owned; what input.schema points to */
-    char *transform_path;    /* NULL: no transform.json, raw features */
-    int *feat_idx;           /* model feature j's column after the chain */
-    pthread_mutex_t pool_mu;
-    sv_chain *pool;          /* free chains */
-    atomic_int chains;       /* chains created (pool + borrowed) */
+    sv_input input;          /* schema = the scorer's input schema (target
+                                nullable, never read from requests) */
     char **class_json;       /* each class as a JSON value ("rain", 3, true) */
     int nclasses;
     char *classes_json;      /* ["a","b"] */

@@ -2,27 +2,29 @@
  * store.c: the models a server serves, and their versions.
  *
  * A version (sv_version) is everything needed to answer a predict request:
- * the model, the input schema requests are read against, and a pool of
- * opened transform chains from transform.json. It is immutable once
- * loaded (the pool has its own lock) and reference counted: a request
- * holds a reference from acquire to release, a slot holds one on its
- * current and pinned versions, and the last release frees it. So the
- * watcher can swap a new version in at any time; requests that already
- * hold the old one finish on it.
+ * a scorer (scorer.h: the model, the input schema requests are read
+ * against, and a pool of opened transform chains, one per concurrent
+ * request) and the pre-rendered class labels and metadata. It is
+ * immutable once loaded (the scorer's pool has its own lock) and
+ * reference counted: a request holds a reference from acquire to release,
+ * a slot holds one on its current and pinned versions, and the last
+ * release frees it. So the watcher can swap a new version in at any time;
+ * requests that already hold the old one finish on it.
  *
- * Loading validates the whole version before it can serve: the model file
- * (checksummed by model.c), transform.json, that the chain opens on its
- * input schema and that its output carries every model feature as a
- * numeric column. A version that fails is never swapped in.
+ * Loading validates the whole version before it can serve (sl_scorer_open:
+ * the model file, checksummed by model.c, transform.json, that the chain
+ * opens on its input schema and that its output carries every model
+ * feature as a numeric column). A version that fails is never swapped in.
  *
- * Serving applies transform.json minus its `filter` steps: a filter
- * selects training rows, while a server owes one prediction per instance.
- * The training target (in the input schema, absent from requests) is read
- * as an all-null column so transforms that pass it through still see it.
+ * Scoring is the scorer's, the same code as `sluice predict` and the
+ * streaming runner: transform.json minus its `filter` steps (a filter
+ * selects training rows, while a server owes one prediction per
+ * instance), then the model. The training target (in the input schema,
+ * absent from requests) is read as an all-null column so transforms that
+ * pass it through still see it.
  */
 #include <errno.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,89 +50,19 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* ---- chains ---- */
-
-static void chain_free(sv_chain *c)
-{
-    if (!c)
-        return;
-    sl_transform_file_free(&c->tf);
-    sl_free(c);
-}
-
-static sl_rc chain_open(const sv_version *v, sv_chain **out, sl_err *err)
-{
-    sv_chain *c = sl_calloc(1, sizeof *c);
-    sl_rc rc;
-    *out = NULL;
-    if (!c)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    if ((rc = sl_transform_file_load(v->transform_path, &c->tf, err)) != SL_OK) {
-        sl_free(c);
-        return rc;
-    }
-    const sl_schema *cur = v->in_schema;
-    for (int i = 0; i < c->tf.n && rc == SL_OK; i++) {
-        rc = sl_inst_open(&c->tf.t[i], cur, err);
-        cur = c->tf.t[i].out;
-    }
-    if (rc != SL_OK) {
-        sl_err_at(err, v->transform_path, 0, 0);
-        chain_free(c);
-        return rc;
-    }
-    *out = c;
-    return SL_OK;
-}
-
-static sl_rc chain_borrow(sv_version *v, sv_chain **out, sl_err *err)
-{
-    pthread_mutex_lock(&v->pool_mu);
-    sv_chain *c = v->pool;
-    if (c)
-        v->pool = c->next;
-    pthread_mutex_unlock(&v->pool_mu);
-    if (c) {
-        *out = c;
-        return SL_OK;
-    }
-    /* The pool grows to the number of requests running at once (at most
-     * the HTTP thread count). */
-    sl_rc rc = chain_open(v, out, err);
-    if (rc == SL_OK)
-        atomic_fetch_add(&v->chains, 1);
-    return rc;
-}
-
-static void chain_return(sv_version *v, sv_chain *c)
-{
-    pthread_mutex_lock(&v->pool_mu);
-    c->next = v->pool;
-    v->pool = c;
-    pthread_mutex_unlock(&v->pool_mu);
-}
-
 /* ---- versions ---- */
 
 static void version_free(sv_version *v)
 {
     if (!v)
         return;
-    for (sv_chain *c = v->pool, *next; c; c = next) {
-        next = c->next;
-        chain_free(c);
-    }
-    pthread_mutex_destroy(&v->pool_mu);
     for (int k = 0; v->class_json && k < v->nclasses; k++)
         sl_free(v->class_json[k]);
     sl_free(v->class_json);
     sl_free(v->class_series);
     sl_free(v->classes_json);
     sl_free(v->info_json);
-    sl_free(v->transform_path);
-    sl_free(v->feat_idx);
-    sl_schema_free(v->in_schema);
-    sl_model_free(v->model);
+    sl_scorer_close(v->scorer);
     sl_free(v->dir);
     sl_free(v->name);
     sl_free(v);
@@ -181,72 +113,13 @@ static sl_rc setup_classes(sv_version *v, sv_metrics *m, sl_err *err)
     return SL_OK;
 }
 
-/* The request schema without transform.json: the model's features. */
-static sl_rc raw_feature_schema(sv_version *v, sl_err *err)
-{
-    if (!(v->in_schema = sl_schema_new()))
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    const char *const *f = sl_model_features(v->model);
-    for (int j = 0; j < sl_model_nfeatures(v->model); j++) {
-        v->feat_idx[j] = j;
-        sl_rc rc = sl_schema_add(v->in_schema, f[j], SL_FLOAT64, 0, err);
-        if (rc != SL_OK)
-            return rc;
-    }
-    return SL_OK;
-}
-
-/* Read transform.json's input schema, open one chain (which validates the
- * file) and check its output against the model's features. */
-static sl_rc setup_transform(sv_version *v, sl_err *err)
-{
-    sl_transform_file tf;
-    sl_rc rc = sl_transform_file_load(v->transform_path, &tf, err);
-    if (rc != SL_OK)
-        return rc;
-    v->in_schema = sl_schema_copy(tf.in);
-    sl_transform_file_free(&tf);
-    if (!v->in_schema)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    const char *target = sl_model_target(v->model);
-    v->input.ignore_field = target ? sl_schema_find(v->in_schema, target) : -1;
-    if (v->input.ignore_field >= 0)
-        v->in_schema->fields[v->input.ignore_field].nullable = 1;
-    sv_chain *c;
-    if ((rc = chain_open(v, &c, err)) != SL_OK)
-        return rc;
-    const sl_schema *out = c->tf.n ? c->tf.t[c->tf.n - 1].out : v->in_schema;
-    const char *const *feat = sl_model_features(v->model);
-    for (int j = 0; j < sl_model_nfeatures(v->model) && rc == SL_OK; j++) {
-        int idx = sl_schema_find(out, feat[j]);
-        v->feat_idx[j] = idx;
-        if (idx < 0)
-            rc = sl_err_setloc(err, SL_ESCHEMA, v->transform_path, 0, 0,
-                               "the transforms do not produce feature '%s' that the "
-                               "model needs (model and transform.json do not match)",
-                               feat[j]);
-        else if (!sl_type_is_numeric(out->fields[idx].type))
-            rc = sl_err_setloc(err, SL_ESCHEMA, v->transform_path, 0, 0,
-                               "feature '%s' comes out of the transforms as %s; the "
-                               "model needs a number", feat[j],
-                               sl_type_name(out->fields[idx].type));
-    }
-    if (rc != SL_OK) {
-        chain_free(c);
-        return rc;
-    }
-    atomic_store(&v->chains, 1);
-    chain_return(v, c);
-    return SL_OK;
-}
-
 /* {"version", "path", "model": describe, "input_schema", "transform",
  *  "metrics", "load_seconds"}: rendered once, served by GET. */
 static sl_rc setup_info(sv_version *v, sl_err *err)
 {
     char path[SV_PATH_MAX];
     json_t *o = json_object(), *metrics = NULL;
-    sl_schema *req = sl_schema_copy(v->in_schema);
+    sl_schema *req = sl_schema_copy(v->input.schema);
     sl_rc rc = SL_OK;
     if (!o || !req) {
         rc = sl_err_set(err, SL_ENOMEM, "out of memory");
@@ -263,8 +136,9 @@ static sl_rc setup_info(sv_version *v, sl_err *err)
     json_object_set_new(o, "model", desc ? desc : json_null());
     json_t *schema = sl_schema_to_json(req, NULL);
     json_object_set_new(o, "input_schema", schema ? schema : json_null());
-    json_object_set_new(o, "transform", v->transform_path ? json_string(SL_REGISTRY_TRANSFORM_FILE)
-                                                          : json_null());
+    json_object_set_new(o, "transform", sl_scorer_transform_path(v->scorer)
+                                            ? json_string(SL_REGISTRY_TRANSFORM_FILE)
+                                            : json_null());
     json_object_set_new(o, "metrics", metrics ? metrics : json_null());
     json_object_set_new(o, "load_seconds", json_real(v->load_seconds));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -280,7 +154,7 @@ out:
 static sl_rc load_version(sv_store *s, const char *name, int version,
                           sv_version **out, sl_err *err)
 {
-    char dir[SV_PATH_MAX], path[SV_PATH_MAX + 64];
+    char dir[SV_PATH_MAX];
     double t0 = now_seconds();
     sl_rc rc = SL_OK;
     *out = NULL;
@@ -290,41 +164,24 @@ static sl_rc load_version(sv_store *s, const char *name, int version,
     sv_version *v = sl_calloc(1, sizeof *v);
     if (!v)
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-    pthread_mutex_init(&v->pool_mu, NULL);
     atomic_store(&v->refs, 1);
     v->version = version;
-    v->input.ignore_field = -1;
     v->input.unknown_error = s->unknown_error;
     v->input.max_instances = s->max_instances;
     if (!(v->name = sl_strdup(name)) || !(v->dir = sl_strdup(dir))) {
         rc = sl_err_set(err, SL_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(path, sizeof path, "%s/%s", dir, SL_REGISTRY_MODEL_FILE);
-    if ((rc = sl_model_load(path, &v->model, err)) != SL_OK)
+    /* Errors about a value name the instance; a transform failing on one
+     * is the instance's fault (400), not the server's. */
+    sl_scorer_options so = {.keep = SL_SCORER_KEEP_NONE, .row_name = "instances",
+                            .transform_rc = SL_ESCHEMA};
+    if ((rc = sl_scorer_open(dir, &so, &v->scorer, err)) != SL_OK)
         goto out;
-    if (!sl_model_fitted(v->model)) {
-        rc = sl_err_setloc(err, SL_ECONFIG, path, 0, 0, "the model is not fitted");
-        goto out;
-    }
+    v->model = sl_scorer_model(v->scorer);
     v->task = sl_model_task(v->model);
-    if (!(v->feat_idx = sl_calloc((size_t)sl_model_nfeatures(v->model) + 1,
-                                  sizeof *v->feat_idx))) {
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        goto out;
-    }
-    snprintf(path, sizeof path, "%s/%s", dir, SL_REGISTRY_TRANSFORM_FILE);
-    if (file_exists(path)) {
-        if (!(v->transform_path = sl_strdup(path)))
-            rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        else
-            rc = setup_transform(v, err);
-    } else {
-        rc = raw_feature_schema(v, err);
-    }
-    if (rc != SL_OK)
-        goto out;
-    v->input.schema = v->in_schema;
+    v->input.schema = sl_scorer_input_schema(v->scorer);
+    v->input.ignore_field = sl_scorer_target_index(v->scorer);
     if ((rc = setup_classes(v, s->metrics, err)) != SL_OK)
         goto out;
     v->load_seconds = now_seconds() - t0;
@@ -340,83 +197,6 @@ out:
 }
 
 /* ---- predicting ---- */
-
-/* Feature j's column in a transformed batch: the index cached at load
- * (every batch a version's chains produce has the same schema), checked
- * by name, else a lookup. */
-static int feature_column(const sv_version *v, const sl_batch *b, int j)
-{
-    const char *name = sl_model_features(v->model)[j];
-    int idx = v->feat_idx[j];
-    if (idx >= 0 && idx < b->schema->n && strcmp(b->schema->fields[idx].name, name) == 0)
-        return idx;
-    return sl_batch_find(b, name);
-}
-
-/* The model's input matrix from a transformed batch, converted exactly as
- * the matrix builder converts training data (value -> double -> float),
- * without its per-batch name lookups (this is the per-request path). The
- * model cannot take a null or non-finite feature: say which instance has
- * one. x->x must be freed by the caller (sl_free). */
-static sl_rc build_matrix(const sv_version *v, const sl_batch *b, sl_matrix *x, sl_err *err)
-{
-    int nf = sl_model_nfeatures(v->model);
-    const char *const *feat = sl_model_features(v->model);
-    size_t n = (size_t)b->nrows;
-    memset(x, 0, sizeof *x);
-    x->nrows = b->nrows;
-    x->ncols = nf;
-    x->names = (char **)feat; /* borrowed; never freed through x */
-    if (!(x->x = sl_malloc((size_t)nf * (n ? n : 1) * sizeof *x->x)))
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    for (int j = 0; j < nf; j++) {
-        int idx = feature_column(v, b, j);
-        if (idx < 0)
-            return sl_err_set(err, SL_EINTERNAL, "feature '%s' is missing after the transforms",
-                              feat[j]);
-        const sl_column *c = b->cols[idx];
-        float *dst = x->x + (size_t)j * n;
-        for (size_t i = 0; i < n; i++) {
-            const char *why = NULL;
-            double d = 0;
-            if (!sl_col_valid(c, (int64_t)i))
-                why = "is null";
-            else if (c->type == SL_FLOAT64) {
-                d = sl_col_f64(c, (int64_t)i);
-                if (!isfinite(d) || fabs(d) > 3.4e38)
-                    why = "is not a finite number in float range";
-            } else if (c->type == SL_INT64)
-                d = (double)sl_col_i64(c, (int64_t)i);
-            else
-                d = sl_col_bool(c, (int64_t)i);
-            if (why) {
-                sl_err_set(err, SL_ESCHEMA,
-                           "instances[%zu]: feature '%s' %s after the transforms, and the "
-                           "model needs a value (send it, or impute it in the pipeline)",
-                           i, feat[j], why);
-                sl_err_field(err, feat[j]);
-                return SL_ESCHEMA;
-            }
-            dst[i] = (float)d;
-        }
-    }
-    return SL_OK;
-}
-
-static sl_rc apply_chain(sv_version *v, sl_batch **b, sl_err *err)
-{
-    sv_chain *c;
-    sl_rc rc = chain_borrow(v, &c, err);
-    if (rc != SL_OK)
-        return rc;
-    for (int i = 0; i < c->tf.n && rc == SL_OK; i++)
-        if (strcmp(c->tf.t[i].p->name, "filter") != 0)
-            rc = sl_chain_apply(&c->tf.t[i], 1, b, err);
-    chain_return(v, c);
-    if (rc != SL_OK && rc != SL_ENOMEM)
-        rc = SL_ESCHEMA; /* the instance's values, not the server */
-    return rc;
-}
 
 static void count_predictions(const sv_version *v, const sl_prediction *p)
 {
@@ -443,29 +223,14 @@ static void count_predictions(const sv_version *v, const sl_prediction *p)
 sl_rc sv_version_predict(sv_version *v, sl_batch *b, sl_strbuf *body, sl_err *err)
 {
     sl_prediction p;
-    sl_matrix x = {0};
-    int64_t n = b->nrows;
-    sl_rc rc = SL_OK;
-    memset(&p, 0, sizeof p);
-    if (v->transform_path && (rc = apply_chain(v, &b, err)) != SL_OK)
-        goto out;
-    if (b->nrows != n) {
-        rc = sl_err_set(err, SL_EINTERNAL, "the transforms changed the row count (%lld -> %lld)",
-                        (long long)n, (long long)b->nrows);
-        goto out;
+    sl_rc rc = sl_scorer_predict(v->scorer, b, &p, err); /* consumes b */
+    if (rc == SL_OK) {
+        count_predictions(v, &p);
+        sv_predictions_json(body, v, &p);
+        if (body->failed)
+            rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     }
-    if ((rc = build_matrix(v, b, &x, err)) != SL_OK)
-        goto out;
-    if ((rc = sl_model_predict(v->model, &x, &p, err)) != SL_OK)
-        goto out;
-    count_predictions(v, &p);
-    sv_predictions_json(body, v, &p);
-    if (body->failed)
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-out:
-    sl_free(x.x);
     sl_prediction_free(&p);
-    sl_batch_unref(b);
     return rc;
 }
 
