@@ -28,7 +28,11 @@ const char sl_cli_stream_usage[] =
     "  --max-records N               stop after N records (finishing the batch)\n"
     "  --max-seconds S               stop after S seconds\n"
     "  --commit-ms N                 offset commit interval (default 1000)\n"
-    "  --metrics-file PATH           rewrite Prometheus metrics there every 5 s\n"
+    "  --metrics-port N              serve /metrics, /healthz, /readyz on port N (0: any)\n"
+    "  --metrics-addr HOST           address of that endpoint (default 127.0.0.1)\n"
+    "  --metrics-file PATH           rewrite Prometheus metrics there (atomically)\n"
+    "  --metrics-ms N                publish metrics every N ms (default 1000 with\n"
+    "                                --metrics-port, else 5000)\n"
     "  --port N                      broker: also accept on 127.0.0.1:N\n"
     "  --partitions N                broker: partitions of the named topics (4)\n"
     "  --bootstrap-file PATH         broker: write the bootstrap address there\n";
@@ -59,7 +63,8 @@ int sl_cli_stream_option(sl_stream_cli *s, int argc, char **argv, int *i)
     const char *o = argv[*i];
     static const char *const with_value[] = {"--port", "--partitions", "--bootstrap-file",
                                              "--max-records", "--max-seconds", "--commit-ms",
-                                             "--metrics-file", NULL};
+                                             "--metrics-file", "--metrics-ms",
+                                             "--metrics-port", "--metrics-addr", NULL};
     if (!strcmp(o, "--stream")) {
         s->stream = 1;
         return 1;
@@ -96,6 +101,14 @@ int sl_cli_stream_option(sl_stream_cli *s, int argc, char **argv, int *i)
         if (end == v || *end || !(d > 0) || d > 1e9)
             return usage("--max-seconds: expected a positive number of seconds, got '%s'", v);
         s->max_seconds = d;
+    } else if (!strcmp(o, "--metrics-ms")) {
+        if ((r = parse_int(o, v, 100, 3600000, &x)) == 1)
+            s->metrics_ms = x;
+    } else if (!strcmp(o, "--metrics-port")) {
+        if ((r = parse_int(o, v, 0, 65535, &x)) == 1)
+            s->metrics_port = x ? (int)x : -1;
+    } else if (!strcmp(o, "--metrics-addr")) {
+        s->metrics_addr = v;
     } else if (!strcmp(o, "--bootstrap-file")) {
         s->bootstrap_file = v;
     } else {
@@ -139,6 +152,9 @@ int sl_cli_stream(const sl_cli_args *a, const sl_stream_cli *s)
     if (a->npos != 2)
         return sl_cli_usage("run --stream: expected one spec file, e.g. 'sluice run %s --stream'",
                             "pipeline.yaml");
+    if (s->metrics_addr && !s->metrics_port)
+        return sl_cli_usage("--metrics-addr %s: also give the port, e.g. --metrics-port 9464",
+                            s->metrics_addr);
     sl_err err;
     sl_err_clear(&err);
     sl_spec *spec = NULL;
@@ -160,6 +176,9 @@ int sl_cli_stream(const sl_cli_args *a, const sl_stream_cli *s)
                            .max_seconds = s->max_seconds,
                            .commit_ms = s->commit_ms,
                            .metrics_file = s->metrics_file,
+                           .metrics_ms = s->metrics_ms,
+                           .metrics_port = s->metrics_port,
+                           .metrics_addr = s->metrics_addr,
                            .rejects_path = a->rejects,
                            .quiet = a->quiet};
     sl_stream_metrics m;

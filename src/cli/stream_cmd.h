@@ -28,6 +28,10 @@ typedef struct sl_stream_cli {
     double max_seconds;         /* --max-seconds S */
     int64_t commit_ms;          /* --commit-ms N */
     const char *metrics_file;   /* --metrics-file F */
+    int64_t metrics_ms;         /* --metrics-ms N */
+    int metrics_port;           /* --metrics-port N (-1: N was 0, any free
+                                   port; 0: not given) */
+    const char *metrics_addr;   /* --metrics-addr HOST */
 } sl_stream_cli;
 
 /* If argv[*i] is one of the options above, stores it (advancing *i over
@@ -36,7 +40,8 @@ typedef struct sl_stream_cli {
 int sl_cli_stream_option(sl_stream_cli *s, int argc, char **argv, int *i);
 
 /* sluice run SPEC --stream [--transform T] [--max-records N]
- *   [--max-seconds S] [--commit-ms N] [--metrics-file F] [--rejects F] */
+ *   [--max-seconds S] [--commit-ms N] [--metrics-file F] [--metrics-ms N]
+ *   [--metrics-port N [--metrics-addr HOST]] [--rejects F] */
 int sl_cli_stream(const sl_cli_args *a, const sl_stream_cli *s);
 
 /* sluice broker --dev [--port N] [--partitions N] [--bootstrap-file F]

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serving/http_common.h"
 #include "serving/internal.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
@@ -165,50 +166,12 @@ sl_rc sv_metrics_init(sv_metrics *m, sl_err *err)
     return SL_OK;
 }
 
-static void register_process_metrics(void)
-{
-    static const char *const l_build[] = {"version", NULL};
-    sl_prom_family *f;
-    if (sl_prom_register(SL_PROM_GAUGE, "sluice_build_info",
-                         "Build information (value 1).", l_build, NULL, 0, &f, NULL) == SL_OK)
-        sl_prom_set(sl_prom_with(f, "0.1.0"), 1);
-    if (sl_prom_register(SL_PROM_GAUGE, "sluice_process_start_time_seconds",
-                         "Start time of the server since the Unix epoch.", NULL, NULL, 0, &f,
-                         NULL) == SL_OK)
-        sl_prom_set(sl_prom_with(f), (double)time(NULL));
-}
-
 /* ---- responses ---- */
 
 static enum MHD_Result send_text(struct MHD_Connection *c, req *r, int status,
                                  const char *ctype, sl_strbuf *b, const char *allow)
 {
-    static const char oom[] =
-        "{\"error\":{\"code\":\"resource_exhausted\",\"message\":\"out of memory\"}}\n";
-    struct MHD_Response *resp;
-    size_t len;
-    char *p = sl_sb_take(b, &len);
-    if (p) {
-        resp = MHD_create_response_from_buffer_with_free_callback(len, p, sl_free);
-        if (!resp)
-            sl_free(p);
-    } else {
-        status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        ctype = "application/json";
-        resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom,
-                                               MHD_RESPMEM_PERSISTENT);
-    }
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    if (status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    r->status = status;
-    return ret;
+    return sv_http_send(c, status, ctype, b, allow, &r->status);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, req *r, int status,
@@ -368,16 +331,10 @@ static enum MHD_Result handle_get(server *sv, struct MHD_Connection *c, req *r)
         return handle_ready(sv, c, r);
     case R_MODELS:
         return handle_models(sv, c, r);
-    case R_METRICS: {
-        char *text;
-        size_t len;
-        if ((rc = sl_prom_render(&text, &len, &err)) != SL_OK)
+    case R_METRICS:
+        if ((rc = sv_http_metrics_text(&b, &err)) != SL_OK)
             return fail(c, r, rc, &err);
-        b.p = text;
-        b.n = len;
-        b.cap = len + 1;
         return send_text(c, r, MHD_HTTP_OK, SL_PROM_CONTENT_TYPE, &b, NULL);
-    }
     case R_METADATA:
         if ((rc = sv_slot_metadata(&sv->store, r->slot, &b, &err)) != SL_OK) {
             sl_sb_free(&b);
@@ -602,17 +559,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    (void)cls;
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    sl_log(SL_LOG_DEBUG, "http", "%s", msg);
-}
-
 /* ---- start / stop ---- */
 
 /* Whole small file (token, PEM) into a NUL-terminated sl_malloc'ed buffer. */
@@ -655,28 +601,6 @@ static sl_rc load_token(server *sv, sl_err *err)
     return SL_OK;
 }
 
-static sl_rc resolve_host(const char *host, int port, struct sockaddr_storage *ss,
-                          int *ipv6, sl_err *err)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    int e = getaddrinfo(host, NULL, &hints, &res);
-    if (e != 0 || !res)
-        return sl_err_set(err, SL_ECONFIG, "--host '%s': %s", host, gai_strerror(e));
-    memset(ss, 0, sizeof *ss);
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *ipv6 = res->ai_family == AF_INET6;
-    if (*ipv6)
-        ((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in *)(void *)ss)->sin_port = htons((uint16_t)port);
-    freeaddrinfo(res);
-    return SL_OK;
-}
-
 static sl_rc check_options(const sl_server_options *o, sl_err *err)
 {
     if (o->port < 0 || o->port > 65535)
@@ -699,27 +623,18 @@ static sl_rc check_options(const sl_server_options *o, sl_err *err)
 static sl_rc start_daemon(server *sv, char *cert, char *key, int *bound, sl_err *err)
 {
     const sl_server_options *o = sv->o;
-    struct sockaddr_storage ss;
-    int ipv6 = 0;
-    sl_rc rc = resolve_host(o->host ? o->host : "127.0.0.1", o->port, &ss, &ipv6, err);
-    if (rc != SL_OK)
-        return rc;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = o->threads > 0 ? (unsigned)o->threads : ncpu > 0 ? (unsigned)ncpu : 1;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO;
     if (cert)
         flags |= MHD_USE_TLS;
-    struct MHD_OptionItem ops[12];
+    struct MHD_OptionItem ops[8];
     int k = 0;
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                        o->timeout_seconds ? o->timeout_seconds : 30, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                        o->max_connections ? o->max_connections : 1024, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, sv};
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL};
     if (threads > 1)
         ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
     if (cert) {
@@ -727,15 +642,8 @@ static sl_rc start_daemon(server *sv, char *cert, char *key, int *bound, sl_err 
         ops[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
     }
     ops[k] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    sv->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, sv,
-                             MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-    if (!sv->d)
-        return sl_err_set(err, SL_EIO, "cannot listen on %s:%d (%s)",
-                          o->host ? o->host : "127.0.0.1", o->port,
-                          errno ? strerror(errno) : "libmicrohttpd refused the options");
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(sv->d, MHD_DAEMON_INFO_BIND_PORT);
-    *bound = di ? di->port : o->port;
-    return SL_OK;
+    return sv_http_listen(o->host ? o->host : "127.0.0.1", o->port, "--host", flags,
+                          on_request, sv, ops, &sv->d, bound, err);
 }
 
 /* The watcher: load, then re-check the pointers until asked to stop. */
@@ -780,7 +688,7 @@ sl_rc sl_server_run(const sl_server_options *opts, sl_err *err)
         goto out;
     if ((rc = sv_metrics_init(&sv.m, err)) != SL_OK)
         goto out;
-    register_process_metrics();
+    sv_register_process_metrics();
     if ((rc = sv_store_open(&sv.store, &o2, &sv.m, err)) != SL_OK)
         goto out;
     if (pipe(pipefd) != 0) {
