@@ -211,6 +211,16 @@ sl_rc sl_avro_registry_get(sl_avro_registry *r, int32_t id,
 /* Adds a schema under id (takes it over, also on failure). */
 sl_rc sl_avro_registry_add(sl_avro_registry *r, int32_t id, sl_avro_schema *s,
                            sl_err *err);
+/* Registers s under subject at the registry URL (POST
+ * <url>/subjects/<subject>/versions, as Confluent serializers do with
+ * auto.register.schemas); *id = the id the registry gives, which is the
+ * existing one when the subject already has this schema. A refusal
+ * (incompatible with the subject's earlier versions: HTTP 409, invalid:
+ * 422, unauthorized: 401/403) is SL_ECONFIG with the registry's message;
+ * other failures SL_EIO. SL_EINVAL without a URL. */
+sl_rc sl_avro_registry_register(sl_avro_registry *r, const char *subject,
+                                const sl_avro_schema *s, int32_t *id,
+                                sl_err *err);
 /* sl_avro_registry_get as an sl_avro_resolve_fn (arg = the registry). */
 sl_rc sl_avro_registry_resolve(void *registry, int32_t id,
                                const sl_avro_schema **out, sl_err *err);

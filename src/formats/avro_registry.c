@@ -3,12 +3,14 @@
  * writer schemas by id from a local directory (<dir>/<id>.avsc) and,
  * optionally, from a Confluent Schema Registry (GET <url>/schemas/ids/<id>
  * -> {"schema": "<Avro schema JSON as a string>"}), cached for the
- * resolver's life since a registry never changes what an id names.
+ * resolver's life since a registry never changes what an id names; and
+ * registration of a writer's schema under a subject (POST
+ * <url>/subjects/<subject>/versions -> {"id": n}) for the Kafka sink.
  *
  * The HTTP client is deliberately tiny (HTTP/1.1, one request per
  * connection, Connection: close, Content-Length or chunked bodies, basic
  * auth from user:password@ in the URL, no TLS, no redirects): the only
- * request it makes is this GET, so a dependency such as libcurl buys
+ * requests it makes are these two, so a dependency such as libcurl buys
  * little. Every step has a deadline (timeout_ms for the whole request),
  * and a response is bounded to 16 MiB.
  */
@@ -246,8 +248,25 @@ static int dechunk(char *b, size_t n, size_t *out)
     return 0;
 }
 
-/* GET url; *status and the body (NUL-terminated) in out. */
-static sl_rc http_get(const char *url, int timeout_ms, int *status, pq_buf *out, sl_err *err)
+static sl_rc send_all(int fd, const char *p, size_t n, int64_t deadline, const char *url,
+                      sl_err *err)
+{
+    for (size_t sent = 0; sent < n;) {
+        ssize_t k = send(fd, p + sent, n - sent, MSG_NOSIGNAL);
+        if (k > 0)
+            sent += (size_t)k;
+        else if (k < 0 && errno != EAGAIN && errno != EINTR)
+            return sl_err_set(err, SL_EIO, "schema registry: send failed: %s", strerror(errno));
+        else if (k < 0 && wait_fd(fd, POLLOUT, deadline) != 0)
+            return sl_err_set(err, SL_EIO, "schema registry %s: timed out", url);
+    }
+    return SL_OK;
+}
+
+/* GET url (payload NULL) or POST payload to it; *status and the response
+ * body (NUL-terminated) in out. */
+static sl_rc http_request(const char *url, const char *payload, int timeout_ms, int *status,
+                          pq_buf *out, sl_err *err)
 {
     url_parts u;
     char why[512], req[2048];
@@ -257,24 +276,24 @@ static sl_rc http_get(const char *url, int timeout_ms, int *status, pq_buf *out,
     int fd = connect_to(&u, deadline, why, sizeof why);
     if (fd < 0)
         return sl_err_set(err, SL_EIO, "schema registry: %s", why);
-    char authh[600] = "";
+    char authh[600] = "", bodyh[128] = "";
     if (u.auth[0])
         snprintf(authh, sizeof authh, "Authorization: Basic %s\r\n", u.auth);
+    if (payload)
+        snprintf(bodyh, sizeof bodyh, "Content-Type: application/vnd.schemaregistry.v1+json\r\n"
+                                      "Content-Length: %zu\r\n", strlen(payload));
     int rl = snprintf(req, sizeof req,
-                      "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: application/vnd.schemaregistry.v1+json, "
-                      "application/json\r\nUser-Agent: sluice\r\n%sConnection: close\r\n\r\n",
-                      u.path, u.host, u.port, authh);
-    sl_rc rc = SL_OK;
+                      "%s %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: application/vnd.schemaregistry.v1+json, "
+                      "application/json\r\nUser-Agent: sluice\r\n%s%sConnection: close\r\n\r\n",
+                      payload ? "POST" : "GET", u.path, u.host, u.port, authh, bodyh);
     out->len = 0;
-    for (int sent = 0; sent < rl && rc == SL_OK;) {
-        ssize_t k = send(fd, req + sent, (size_t)(rl - sent), MSG_NOSIGNAL);
-        if (k > 0)
-            sent += (int)k;
-        else if (k < 0 && errno != EAGAIN && errno != EINTR)
-            rc = sl_err_set(err, SL_EIO, "schema registry: send failed: %s", strerror(errno));
-        else if (k < 0 && wait_fd(fd, POLLOUT, deadline) != 0)
-            rc = sl_err_set(err, SL_EIO, "schema registry %s: timed out", url);
+    if (rl < 0 || (size_t)rl >= sizeof req) {
+        close(fd);
+        return sl_err_set(err, SL_ECONFIG, "schema registry URL '%.200s...' is too long", url);
     }
+    sl_rc rc = send_all(fd, req, (size_t)rl, deadline, url, err);
+    if (rc == SL_OK && payload)
+        rc = send_all(fd, payload, strlen(payload), deadline, url, err);
     while (rc == SL_OK) {
         if (pq_buf_reserve(out, 65536) != 0) {
             rc = nomem(err);
@@ -334,7 +353,7 @@ static sl_rc from_registry(sl_avro_registry *r, int32_t id, sl_avro_schema **out
     size_t ul = strlen(r->url);
     if (ul > 7 && r->url[ul - 1] == '/')
         snprintf(url, sizeof url, "%.*s/schemas/ids/%d", (int)(ul - 1), r->url, (int)id);
-    sl_rc rc = http_get(url, r->timeout_ms, &status, &body, err);
+    sl_rc rc = http_request(url, NULL, r->timeout_ms, &status, &body, err);
     json_t *j = NULL;
     if (rc != SL_OK)
         goto out;
@@ -398,4 +417,72 @@ sl_rc sl_avro_registry_get(sl_avro_registry *r, int32_t id, const sl_avro_schema
 sl_rc sl_avro_registry_resolve(void *registry, int32_t id, const sl_avro_schema **out, sl_err *err)
 {
     return sl_avro_registry_get(registry, id, out, err);
+}
+
+/* The registry's own explanation ({"error_code", "message"}) or the body. */
+static const char *reason(const pq_buf *body, json_t *j)
+{
+    const char *m = json_string_value(json_object_get(j, "message"));
+    return m ? m : (const char *)body->p;
+}
+
+sl_rc sl_avro_registry_register(sl_avro_registry *r, const char *subject, const sl_avro_schema *s,
+                                int32_t *id, sl_err *err)
+{
+    char url[2048], *req = NULL;
+    int status = 0;
+    pq_buf body = {0};
+    json_t *j = NULL;
+    sl_rc rc = SL_OK;
+    if (!r->url)
+        return sl_err_set(err, SL_EINVAL, "registering a schema needs a schema registry URL");
+    /* subject, percent-encoded: anything but unreserved characters */
+    size_t ul = strlen(r->url), at;
+    while (ul > 7 && r->url[ul - 1] == '/')
+        ul--;
+    at = (size_t)snprintf(url, sizeof url, "%.*s/subjects/", (int)ul, r->url);
+    for (const char *p = subject; *p && at + 16 < sizeof url; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c))
+            url[at++] = (char)c;
+        else
+            at += (size_t)snprintf(url + at, sizeof url - at, "%%%02X", c);
+    }
+    if (at + 16 >= sizeof url)
+        return sl_err_set(err, SL_ECONFIG, "schema registry subject '%.200s' is too long", subject);
+    snprintf(url + at, sizeof url - at, "/versions");
+    json_t *rq = json_pack("{s:s}", "schema", sl_avro_schema_json(s));
+    if (!rq || !(req = json_dumps(rq, JSON_COMPACT))) {
+        json_decref(rq);
+        return nomem(err);
+    }
+    json_decref(rq);
+    if ((rc = http_request(url, req, r->timeout_ms, &status, &body, err)) != SL_OK)
+        goto out;
+    j = json_loadb((const char *)body.p, body.len, 0, NULL);
+    json_t *jid = json_object_get(j, "id");
+    if (status == 200 && json_is_integer(jid) && json_integer_value(jid) >= 0 &&
+        json_integer_value(jid) <= INT32_MAX) {
+        *id = (int32_t)json_integer_value(jid);
+    } else if (status == 409) {
+        rc = sl_err_set(err, SL_ECONFIG, "the schema registry at %s refuses the schema under "
+                        "subject '%s' (incompatible with its earlier versions): %.300s",
+                        r->url, subject, reason(&body, j));
+    } else if (status == 422) {
+        rc = sl_err_set(err, SL_ECONFIG, "the schema registry at %s rejects the schema as "
+                        "invalid: %.300s", r->url, reason(&body, j));
+    } else if (status == 401 || status == 403) {
+        rc = sl_err_set(err, SL_ECONFIG, "the schema registry at %s refuses to register under "
+                        "subject '%s' (HTTP %d, check the credentials): %.300s", r->url,
+                        subject, status, reason(&body, j));
+    } else {
+        rc = sl_err_set(err, SL_EIO, "schema registry %s answered HTTP %d: %.300s", url, status,
+                        reason(&body, j));
+    }
+out:
+    json_decref(j);
+    free(req); /* jansson's allocation */
+    pq_buf_free(&body);
+    return rc;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop and conformance tests: Parquet against pyarrow and DuckDB and the
-# Apache parquet-testing corpus (../shared/conformance/); Avro against fastavro;
+# Apache parquet-testing corpus (../shared/conformance/); Avro against fastavro
+# (files, and Kafka values through the dev broker and kcat);
 # the Arrow C Data Interface example (examples/arrow/) with pyarrow and DuckDB.
 # Creates .venv from tests/interop/requirements.txt when missing, builds
 # libsluice.a (in $SL_BUILD_DIR, default build/) and the pq_dump and avro_dump drivers,
@@ -38,4 +39,4 @@ export SLUICE_LIB=$BUILD/libsluice.so
 export SLUICE_BIN=$BUILD/sluice
 export SL_BUILD_DIR=$BUILD
 cd "$ROOT/tests/interop"
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py test_avro_interop.py test_arrow_interop.py test_convert_roundtrip.py test_ml_sklearn.py "$@"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test_parquet_interop.py test_parquet_conformance.py test_avro_interop.py test_kafka_avro_interop.py test_arrow_interop.py test_convert_roundtrip.py test_ml_sklearn.py "$@"

@@ -64,6 +64,25 @@ static UNUSED void mock_stop(mock *m)
     rd_kafka_destroy(m->host);
 }
 
+/* Group setup/teardown of a test file: quiet logs, a scratch directory
+ * (tmpdir, from a mkdtemp template such as "/tmp/sl_kafka_XXXXXX") and a
+ * mock cluster; teardown removes both. */
+static UNUSED void mock_group_setup(mock *m, char *tmpdir, size_t n, const char *template_)
+{
+    sl_log_setup(SL_LOG_ERROR, SL_LOG_TEXT);
+    snprintf(tmpdir, n, "%s", template_);
+    assert_non_null(mkdtemp(tmpdir));
+    mock_start(m);
+}
+
+static UNUSED int mock_group_teardown(mock *m, const char *tmpdir)
+{
+    mock_stop(m);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 static UNUSED rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, ...)
 {
     char es[256];
