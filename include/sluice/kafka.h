@@ -4,8 +4,9 @@
  *
  * Source `kafka`: a consumer in a consumer group (cooperative-sticky
  * rebalancing) subscribed to `topics` and/or a `pattern`; message values
- * decoded as JSON (the columnar JSON Lines parser), CSV lines or raw
- * bytes into batches bounded by `batch_rows` and `batch_ms`; key,
+ * decoded as JSON (the columnar JSON Lines parser), CSV lines, raw bytes
+ * or Avro with Confluent Schema Registry framing (src/ingestion/
+ * kafka_avro.h) into batches bounded by `batch_rows` and `batch_ms`; key,
  * partition, offset and timestamp as columns with `metadata: true`.
  * Offsets are never committed automatically. The source remembers, per
  * partition, the offset after the highest offset of every batch it
@@ -16,8 +17,8 @@
  * their topic/partition/offset, and count in rejected().
  *
  * Sink `kafka`: an idempotent producer (enable.idempotence, acks=all)
- * writing one message per row (JSON object or CSV line), optional key
- * column, static headers and compression. write() only enqueues (waiting
+ * writing one message per row (JSON object, CSV line or framed Avro
+ * record), optional key column, static headers and compression. write() only enqueues (waiting
  * for room when the producer queue is full: bounded memory); flush() and
  * checkpoint() return OK only once every message written so far has a
  * successful delivery report.
@@ -45,6 +46,8 @@ typedef struct sl_kafka_source_stats {
     int64_t commit_errors;/* failed commits (retried at the next checkpoint) */
     int64_t lag;
     int assigned;         /* partitions assigned now */
+    int64_t pauses;       /* times the partitions were paused because the
+                             sink was full (backpressure) */
 } sl_kafka_source_stats;
 
 void sl_kafka_source_stats_get(void *inst, sl_kafka_source_stats *out);
@@ -67,5 +70,36 @@ typedef struct sl_kafka_sink_stats {
 } sl_kafka_sink_stats;
 
 void sl_kafka_sink_stats_get(void *inst, sl_kafka_sink_stats *out);
+
+/* ---- backpressure ----
+ * While the sink waits for room (sl_ctx.on_wait), the runner calls pause:
+ * the first call pauses every assigned partition (partitions assigned
+ * while paused are paused too), each call serves the consumer (rebalances,
+ * the poll interval) without fetching. resume undoes it; the source also
+ * resumes by itself on its next next(). */
+void sl_kafka_source_pause(void *source);
+void sl_kafka_source_resume(void *source);
+
+/* ---- exactly-once: a Kafka source and a transactional Kafka sink ----
+ * (sink `transactional_id`). The runner calls sl_kafka_txn_checkpoint in
+ * place of the two checkpoint() calls: the rows written since the last
+ * checkpoint and the source offsets they came from are committed in one
+ * transaction (send_offsets_to_transaction with the consumer's group
+ * metadata, so a worker that lost its partitions cannot commit them:
+ * KIP-447). When the transaction cannot be committed but can be aborted
+ * (a rebalance took partitions away, a delivery failed, the group
+ * generation moved), it is aborted and the source is rewound to the
+ * committed offsets, so the aborted rows are produced again: *aborted = 1
+ * and SL_OK. A fenced producer (a newer worker with the same
+ * transactional_id) or any other fatal error fails.
+ * source may be NULL (a non-Kafka source: the transaction only makes the
+ * rows appear atomically). */
+int sl_kafka_sink_transactional(void *sink);
+/* 1 when partitions were revoked since the last checkpoint: the open
+ * transaction must be aborted before anything else is written (call
+ * sl_kafka_txn_checkpoint, which does it). */
+int sl_kafka_source_revoked(void *source);
+sl_rc sl_kafka_txn_checkpoint(void *source, void *sink, int *aborted,
+                              sl_err *err);
 
 #endif

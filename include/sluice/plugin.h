@@ -69,6 +69,16 @@ typedef struct sl_ctx {
                                      (e.g. <dir>/train.csv); when non-NULL it
                                      wins over the config's path. */
     int quiet;
+    /* Sinks: called while write() waits for room in a full output queue
+     * (backpressure), about every 100 ms. The streaming runner pauses its
+     * source meanwhile and keeps the consumer's group membership alive.
+     * NULL: just wait. */
+    void (*on_wait)(void *arg);
+    void *wait_arg;
+    /* The run's memory budget in bytes (0: the plugins' own defaults).
+     * Plugins that buffer size their queues from it unless the spec sets
+     * them (docs/design/streaming.md has the split). */
+    int64_t memory_budget;
 } sl_ctx;
 
 typedef struct sl_plugin {

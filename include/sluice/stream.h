@@ -42,9 +42,19 @@ typedef struct sl_stream_options {
     int64_t commit_ms;          /* commit interval; 0 = 1000 */
     int64_t commit_batches;     /* also commit every N batches; 0 = off */
     const char *metrics_file;   /* Prometheus text file, or NULL */
-    int64_t metrics_ms;         /* how often it is rewritten; 0 = 5000 */
+    int64_t metrics_ms;         /* how often the metrics are published (and
+                                   the file rewritten); 0 = 1000 with a
+                                   metrics port, else 5000 */
+    int metrics_port;           /* serve GET /metrics, /healthz and /readyz
+                                   on this port while the stream runs;
+                                   0 = no endpoint, -1 = any free port (the
+                                   address is logged) */
+    const char *metrics_addr;   /* its listen address; NULL = "127.0.0.1" */
     const char *rejects_path;   /* dead letters file when the source has no
                                    dlq topic; NULL = "rejects.jsonl" */
+    int64_t max_memory_mb;      /* memory budget of the run's buffers (source
+                                   pre-fetch queue and batch, producer queue);
+                                   0 = 256 */
     int quiet;
 } sl_stream_options;
 
@@ -60,6 +70,8 @@ typedef struct sl_stream_metrics {
     double last_commit_seconds;
     int64_t lag;            /* consumer lag (Kafka source), -1 unknown */
     int64_t backpressure;   /* times the sink waited for room */
+    int64_t aborts;         /* exactly-once: transactions aborted (their
+                               rows are produced again after a rewind) */
     double seconds;
     int stopped_by;         /* 0 error, 1 stop request, 2 max-records,
                                3 max-seconds, 4 end of input */
@@ -74,10 +86,39 @@ int sl_stream_stop_requested(void);
 /* Clear a stop request (before a new run in the same process). */
 void sl_stream_reset_stop(void);
 
-/* Prometheus text exposition of m (pipeline labels the series). Returns
- * the bytes written like snprintf. */
-int sl_stream_metrics_text(const sl_stream_metrics *m, const char *pipeline,
-                           char *buf, size_t n);
+/* ---- metrics in the Prometheus registry (prom.h) ----
+ * The runner publishes its sl_stream_metrics, labelled {pipeline="<name>"}:
+ *   counters  sluice_stream_records_in_total, _records_out_total,
+ *             _records_dlq_total, _batches_total, _commits_total,
+ *             _commit_errors_total, _commit_seconds_total,
+ *             _backpressure_total, _transaction_aborts_total
+ *   histogram sluice_stream_commit_duration_seconds (successful checkpoints)
+ *   gauges    sluice_stream_last_commit_seconds, _consumer_lag (-1 unknown),
+ *             _uptime_seconds, and sluice_stream_partition_lag{pipeline,
+ *             topic,partition} for the partitions assigned now.
+ * sl_prom_render() gives the text (what --metrics-file and GET /metrics
+ * show). */
+
+/* Start a run's series: registers the families, shows the pipeline's
+ * series from zero (a new run reads as a counter reset) with the lag
+ * unknown. One run per pipeline name at a time in a process: SL_ECONFIG
+ * if the name is already being published. The calling thread owns the run:
+ * publish and end from other threads are ignored. */
+sl_rc sl_stream_metrics_begin(const char *pipeline, sl_err *err);
+
+/* Publish the run's totals: counters advance by what m adds to the totals
+ * published before (they never go down); checkpoints since the last call
+ * go into the latency histogram; gauges are set. lags: the lag of every
+ * partition assigned now (nlags of them); partitions published before and
+ * missing now are removed from the output. nlags < 0: no per-partition
+ * information (not a Kafka source), leave those series alone. Never
+ * fails: metrics do not stop a stream. */
+struct sl_kafka_partition_lag;
+void sl_stream_metrics_publish(const sl_stream_metrics *m, const char *pipeline,
+                               const struct sl_kafka_partition_lag *lags, int nlags);
+
+/* End the run: its series leave the output. */
+void sl_stream_metrics_end(const char *pipeline);
 
 /* ---- development broker (librdkafka's mock cluster) ----
  * A single-node Kafka-protocol broker in this process, for the quickstart

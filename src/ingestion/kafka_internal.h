@@ -96,4 +96,24 @@ int64_t sl_kdlq_count(const sl_kdlq *d);
 /* Syncs, then frees. NULL ok. */
 sl_rc sl_kdlq_close(sl_kdlq *d, int64_t timeout_ms, sl_err *err);
 
+/* ---- exactly-once (kafka_txn.c) ----
+ * The source and sink halves the transaction protocol needs. inst is the
+ * plugin instance. */
+/* kafka_source.c */
+rd_kafka_t *sl_ksrc_consumer(void *inst);
+sl_rc sl_ksrc_pending(void *inst, rd_kafka_topic_partition_list_t **out,
+                      sl_err *err);
+void sl_ksrc_committed(void *inst, const rd_kafka_topic_partition_list_t *l);
+int sl_ksrc_revoked(void *inst);
+sl_rc sl_ksrc_rewind(void *inst, sl_err *err);
+/* kafka_sink.c. commit: send offsets (may be NULL/empty) to the open
+ * transaction (one is begun when none is open) and commit it; on failure
+ * *abortable says whether sl_ksink_txn_abort can recover. */
+int sl_ksink_transactional(void *inst);
+sl_rc sl_ksink_txn_commit(void *inst,
+                          const rd_kafka_topic_partition_list_t *offsets,
+                          const rd_kafka_consumer_group_metadata_t *md,
+                          int *abortable, sl_err *err);
+sl_rc sl_ksink_txn_abort(void *inst, sl_err *err);
+
 #endif

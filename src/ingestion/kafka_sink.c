@@ -5,7 +5,9 @@
  * into memory (one line per row; its escaping guarantees no raw newline
  * inside a row, so the lines are the messages); CSV values by a small
  * record encoder with the CSV writer's rules (quote only when needed,
- * null as an empty unquoted field, floats as shortest round-trip text).
+ * null as an empty unquoted field, floats as shortest round-trip text);
+ * Avro values (Confluent framing, schema id settled at open) by
+ * kafka_avro.c.
  *
  * Delivery accounting: produced counts messages handed to librdkafka;
  * the delivery-report callback (librdkafka's thread during poll/flush)
@@ -17,32 +19,45 @@
  * since the last checkpoint stay uncommitted and are read again.
  *
  * Backpressure: when librdkafka's queue is full (queue.buffering.max.*,
- * 64 MiB by default here) write() serves delivery reports until there is
- * room, so a slow or absent broker stops the pipeline instead of growing
- * memory.
+ * a quarter of the run's memory budget, 64 MiB by default) write() serves
+ * delivery reports until there is room, so a slow or absent broker stops
+ * the pipeline instead of growing memory; meanwhile it calls the runner's
+ * on_wait (plugin.h), which pauses the source's partitions and keeps its
+ * consumer in the group.
+ *
+ * Transactions (`transactional_id`, exactly-once): write() begins a
+ * transaction when none is open; sl_ksink_txn_commit (called by
+ * kafka_txn.c at each checkpoint) adds the source offsets and commits.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "formats/jsonl_internal.h"
+#include "ingestion/kafka_avro.h"
 #include "ingestion/kafka_internal.h"
 #include "sluice/kafka.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
 #include "sluice/value.h"
 
-enum { FMT_JSON, FMT_CSV };
+enum { FMT_JSON, FMT_CSV, FMT_AVRO };
 
 typedef struct ksink_cfg {
     char *brokers;
     char *topic;
     char *key;
     int format;
+    char *schema_registry;
+    char *schema_dir;
+    int64_t schema_id;
+    char *subject;
     int compression;
     sl_strmap headers;
     char delimiter;
     int64_t flush_timeout_ms;
+    char *transactional_id;
+    int64_t transaction_timeout_ms;
     sl_strmap properties;
 } ksink_cfg;
 
@@ -57,9 +72,34 @@ static const sl_config_entry ksink_map[] = {
      "Column whose value (as text) is the message key, which picks the "
      "partition (librdkafka's default partitioner); rows where it is null, "
      "and all rows without `key`, have no key."},
-    {"format", SL_CFG_ENUM, "json", 0, "json|csv", offsetof(ksink_cfg, format),
-     "Message value format: a JSON object per row (keys in column order) or "
-     "a CSV record per row (no header)."},
+    {"format", SL_CFG_ENUM, "json", 0, "json|csv|avro", offsetof(ksink_cfg, format),
+     "Message value format: a JSON object per row (keys in column order), "
+     "a CSV record per row (no header), or `avro`: one Avro record per row "
+     "with Confluent Schema Registry framing (magic byte 0, 4-byte schema "
+     "id), readable by Confluent's deserializers; the schema is derived "
+     "from the columns (nullable columns as [\"null\", T], timestamps as "
+     "timestamp-micros, dates as date)."},
+    {"schema_registry", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, schema_registry),
+     "format avro: Confluent Schema Registry URL (`schema.registry.url`), "
+     "e.g. `http://registry:8081`. Without `schema_id` the rows' schema is "
+     "registered under `subject` when the sink opens (as Confluent "
+     "serializers do with `auto.register.schemas`; the same schema gets "
+     "the same id again, an incompatible one is refused and stops the run). "
+     "http:// only; basic auth as `http://user:${SR_PASSWORD}@host:8081`, "
+     "never shown."},
+    {"schema_dir", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, schema_dir),
+     "format avro, instead of (or besides) a registry: a directory of "
+     "`<id>.avsc` files. Alone, the sink uses the id of a file there with "
+     "the rows' schema, else writes the schema as the next free id "
+     "(highest + 1); the source reads the same directory."},
+    {"schema_id", SL_CFG_INT, NULL, 0, NULL, offsetof(ksink_cfg, schema_id),
+     "format avro: write with this schema id instead of registering "
+     "(`use.schema.id`). The schema it names in the registry or directory "
+     "must have the rows' fields and types in order, or the sink does not "
+     "open; with only `schema_dir`, a missing `<id>.avsc` is written."},
+    {"subject", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, subject),
+     "format avro: the subject the schema is registered under. Default "
+     "`<topic>-value` (TopicNameStrategy)."},
     {"compression", SL_CFG_ENUM, "none", 0, "none|gzip|snappy|lz4|zstd",
      offsetof(ksink_cfg, compression), "Compression of the produced message batches."},
     {"headers", SL_CFG_STRMAP, NULL, 0, NULL, offsetof(ksink_cfg, headers),
@@ -69,6 +109,20 @@ static const sl_config_entry ksink_map[] = {
     {"flush_timeout_ms", SL_CFG_INT, "60000", 0, NULL, offsetof(ksink_cfg, flush_timeout_ms),
      "How long a flush (before each offset commit) waits for the broker to "
      "acknowledge every message before the run fails."},
+    {"transactional_id", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, transactional_id),
+     "Turns on exactly-once delivery: the producer is transactional with "
+     "this `transactional.id`, and with a `kafka` source each checkpoint "
+     "commits the rows written and the source offsets they came from in one "
+     "transaction (consumers of the topic should read with "
+     "`isolation.level=read_committed`). Give every worker its own stable id "
+     "(`${VAR}` is taken from the environment, e.g. `features-${HOSTNAME}` "
+     "in a Kubernetes StatefulSet): a restarted worker with the same id "
+     "fences its predecessor and aborts its open transaction at once."},
+    {"transaction_timeout_ms", SL_CFG_INT, "60000", 0, NULL,
+     offsetof(ksink_cfg, transaction_timeout_ms),
+     "With `transactional_id`: how long the broker keeps a transaction of a "
+     "worker that died open before it aborts it (`transaction.timeout.ms`); "
+     "must exceed the commit interval."},
     {"properties", SL_CFG_STRMAP, NULL, 0, NULL, offsetof(ksink_cfg, properties),
      "librdkafka producer properties, passed through (security, "
      "`linger.ms`, `batch.size`, `queue.buffering.max.kbytes`, ...); "
@@ -83,6 +137,8 @@ static const sl_kafka_rule ksink_rules[] = {
     {"acks", "all|-1", "must be 'all': a row counts as delivered once every in-sync replica has it"},
     {"compression.type", NULL, "is set by `compression`"},
     {"compression.codec", NULL, "is set by `compression`"},
+    {"transactional.id", NULL, "is set by `transactional_id`"},
+    {"transaction.timeout.ms", NULL, "is set by `transaction_timeout_ms`"},
     {NULL, NULL, NULL}};
 
 typedef struct ksink {
@@ -91,6 +147,7 @@ typedef struct ksink {
     rd_kafka_topic_t *rkt;
     rd_kafka_headers_t *hdrs; /* template, copied into each message */
     sl_schema *schema;
+    sl_kavro_sink *avro; /* format avro */
     int key_col;
     char num[SL_FMT_MAX + 1]; /* a formatted number (cell_text) */
     char *buf; /* CSV record */
@@ -98,6 +155,10 @@ typedef struct ksink {
     int64_t produced, queue_full;
     int64_t delivered, failed; /* written by the delivery-report callback */
     char first_error[256];
+    const sl_ctx *ctx; /* on_wait */
+    char *txid;  /* transactional.id (resolved), NULL: not transactional */
+    int in_txn;  /* a transaction is open */
+    int64_t txn_commits, txn_aborts;
 } ksink;
 
 static sl_rc oom(sl_err *err)
@@ -120,12 +181,31 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 static void ksink_destroy(void *inst);
 
+/* transactional.id (with ${VAR} resolved) and the transaction timeout. */
+static sl_rc txn_conf(ksink *k, rd_kafka_conf_t *conf, sl_err *err)
+{
+    const ksink_cfg *c = k->c;
+    int secret = 0;
+    char tmo[32];
+    if (c->transaction_timeout_ms < 1000)
+        return sl_err_set(err, SL_ECONFIG, "sink 'kafka': transaction_timeout_ms must be >= 1000");
+    sl_rc rc = sl_kafka_resolve("transactional_id", c->transactional_id, &k->txid, &secret, err);
+    if (rc != SL_OK)
+        return rc;
+    if (!k->txid[0])
+        return sl_err_set(err, SL_ECONFIG, "sink 'kafka': transactional_id is empty (an unset "
+                          "environment variable?)");
+    snprintf(tmo, sizeof tmo, "%lld", (long long)c->transaction_timeout_ms);
+    if ((rc = sl_kafka_conf_set(conf, "transactional.id", k->txid, 0, err)) == SL_OK)
+        rc = sl_kafka_conf_set(conf, "transaction.timeout.ms", tmo, 0, err);
+    return rc;
+}
+
 static sl_rc ksink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err)
 {
     const ksink_cfg *c = config;
     rd_kafka_conf_t *conf = NULL;
     sl_rc rc;
-    (void)ctx;
     *inst = NULL;
     if (c->flush_timeout_ms < 1)
         return sl_err_set(err, SL_ECONFIG, "sink 'kafka': flush_timeout_ms must be >= 1");
@@ -133,17 +213,30 @@ static sl_rc ksink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *er
     if (!k)
         return oom(err);
     k->c = c;
+    k->ctx = ctx;
     k->key_col = -1;
+    sl_kavro_opts ao = {.section = "sink 'kafka'", .registry = c->schema_registry,
+                        .dir = c->schema_dir, .schema_id = c->schema_id,
+                        .subject = c->subject, .topic = c->topic};
+    if ((rc = c->format == FMT_AVRO ? sl_kavro_sink_new(&ao, &k->avro, err)
+                                    : sl_kavro_check_unused(&ao, err)) != SL_OK)
+        goto out;
     if ((rc = sl_kafka_conf_new(c->brokers, NULL, NULL, NULL, "sink 'kafka'", &conf, err)) != SL_OK)
         goto out;
+    /* a quarter of the run's memory budget for the producer queue */
+    char qkb[32];
+    snprintf(qkb, sizeof qkb, "%lld", ctx && ctx->memory_budget > 0
+             ? (long long)(ctx->memory_budget / 4 / 1024) : 65536LL);
     const char *defaults[][2] = {{"client.id", "sluice"},
                                  {"enable.idempotence", "true"},
                                  {"acks", "all"},
                                  {"compression.type", codecs[c->compression]},
-                                 {"queue.buffering.max.kbytes", "65536"},
+                                 {"queue.buffering.max.kbytes", qkb},
                                  {NULL, NULL}};
     for (int i = 0; defaults[i][0] && rc == SL_OK; i++)
         rc = sl_kafka_conf_set(conf, defaults[i][0], defaults[i][1], 0, err);
+    if (rc == SL_OK && c->transactional_id)
+        rc = txn_conf(k, conf, err);
     if (rc == SL_OK)
         rc = sl_kafka_apply_props(conf, &c->properties, ksink_rules, NULL, "sink 'kafka'", err);
     if (rc != SL_OK)
@@ -186,6 +279,19 @@ static sl_rc ksink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err
     (void)out;
     if (!(k->schema = sl_schema_copy(in)))
         return oom(err);
+    if (k->txid) {
+        /* registers the id with the coordinator, fencing an older producer
+         * with the same id and aborting its open transaction */
+        rd_kafka_error_t *e = rd_kafka_init_transactions(k->rk, (int)k->c->flush_timeout_ms);
+        if (e) {
+            sl_rc rc = sl_err_set(err, rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT
+                                  ? SL_EIO : sl_kafka_rc(rd_kafka_error_code(e)),
+                                  "sink 'kafka': transactions for transactional_id '%s': %s",
+                                  k->txid, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return rc;
+        }
+    }
     if (k->c->key) {
         k->key_col = sl_schema_find(in, k->c->key);
         if (k->key_col < 0) {
@@ -202,7 +308,7 @@ static sl_rc ksink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err
             return rc;
         }
     }
-    return SL_OK;
+    return k->avro ? sl_kavro_sink_open(k->avro, in, err) : SL_OK;
 }
 
 /* Text of row i of column c: *p (valid until the next call), *n = its
@@ -283,10 +389,12 @@ static sl_rc csv_row(ksink *k, const sl_batch *b, int64_t i, size_t *len)
     return SL_OK;
 }
 
+/* A failed delivery ends an at-least-once run at once. In a transaction
+ * it only dooms the transaction: the commit reports it as abortable. */
 static sl_rc delivery_failed(ksink *k, sl_err *err)
 {
     int64_t f = __atomic_load_n(&k->failed, __ATOMIC_ACQUIRE);
-    if (f > 0)
+    if (f > 0 && !k->txid)
         return sl_err_set(err, SL_EIO, "sink 'kafka': %lld messages to '%s' were not delivered: %s",
                           (long long)f, k->c->topic, k->first_error);
     char es[256];
@@ -317,13 +425,117 @@ static sl_rc produce(ksink *k, const char *v, size_t n, const char *key, int64_t
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             return sl_err_set(err, sl_kafka_rc(e), "sink 'kafka': produce to '%s': %s",
                               k->c->topic, rd_kafka_err2str(e));
-        /* backpressure: serve delivery reports until there is room */
+        /* backpressure: serve delivery reports until there is room, and
+         * let the runner pause the source meanwhile */
         k->queue_full++;
+        if (k->ctx && k->ctx->on_wait)
+            k->ctx->on_wait(k->ctx->wait_arg);
         rd_kafka_poll(k->rk, 100);
         sl_rc rc = delivery_failed(k, err);
         if (rc != SL_OK)
             return rc;
     }
+}
+
+/* ---- transactions (exactly-once; the protocol is in kafka_txn.c) ---- */
+
+static sl_rc txn_error(ksink *k, const char *what, rd_kafka_error_t *e, sl_err *err)
+{
+    sl_rc rc;
+    if (rd_kafka_error_is_fatal(e))
+        rc = sl_err_set(err, SL_EIO, "sink 'kafka': %s (transactional_id '%s'): %s%s", what,
+                        k->txid, rd_kafka_error_string(e),
+                        rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED
+                            ? " (a newer worker with the same id took over; this one "
+                              "stops without committing)" : "");
+    else
+        rc = sl_err_set(err, SL_EIO, "sink 'kafka': %s (transactional_id '%s'): %s", what,
+                        k->txid, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
+static sl_rc txn_begin(ksink *k, sl_err *err)
+{
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(k->rk);
+    if (e)
+        return txn_error(k, "begin transaction", e, err);
+    k->in_txn = 1;
+    return SL_OK;
+}
+
+/* Retriable errors (timeouts, a coordinator moving) are retried for as
+ * long as the broker stays away: the transaction stays open, nothing is
+ * lost, and the second signal still kills the process. */
+static int txn_retry(ksink *k, const char *what, rd_kafka_error_t *e)
+{
+    if (!rd_kafka_error_is_retriable(e) || rd_kafka_error_is_fatal(e) ||
+        rd_kafka_error_txn_requires_abort(e))
+        return 0;
+    sl_log(SL_LOG_WARN, "kafka", "%s (transactional_id '%s'): %s; retrying", what, k->txid,
+           rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return 1;
+}
+
+int sl_ksink_transactional(void *inst)
+{
+    return ((ksink *)inst)->txid != NULL;
+}
+
+sl_rc sl_ksink_txn_commit(void *inst, const rd_kafka_topic_partition_list_t *offsets,
+                          const rd_kafka_consumer_group_metadata_t *md, int *abortable,
+                          sl_err *err)
+{
+    ksink *k = inst;
+    rd_kafka_error_t *e;
+    int tmo = (int)k->c->flush_timeout_ms;
+    sl_rc rc;
+    *abortable = 0;
+    if (!k->in_txn && (!offsets || offsets->cnt == 0))
+        return SL_OK;
+    if (!k->in_txn && (rc = txn_begin(k, err)) != SL_OK)
+        return rc;
+    if (offsets && offsets->cnt > 0) {
+        while ((e = rd_kafka_send_offsets_to_transaction(k->rk, offsets, md, tmo)) &&
+               txn_retry(k, "send offsets to transaction", e))
+            ;
+        if (e && rd_kafka_error_txn_requires_abort(e)) {
+            *abortable = 1;
+            return txn_error(k, "send offsets to transaction", e, err);
+        }
+        if (e)
+            return txn_error(k, "send offsets to transaction", e, err);
+    }
+    /* commit flushes: every message of the transaction is acknowledged
+     * before the commit marker is written */
+    while ((e = rd_kafka_commit_transaction(k->rk, tmo)) && txn_retry(k, "commit", e))
+        ;
+    if (e) {
+        *abortable = rd_kafka_error_txn_requires_abort(e);
+        return txn_error(k, "commit", e, err);
+    }
+    k->in_txn = 0;
+    k->txn_commits++;
+    return SL_OK;
+}
+
+sl_rc sl_ksink_txn_abort(void *inst, sl_err *err)
+{
+    ksink *k = inst;
+    rd_kafka_error_t *e;
+    if (!k->in_txn)
+        return SL_OK;
+    while ((e = rd_kafka_abort_transaction(k->rk, (int)k->c->flush_timeout_ms)) &&
+           txn_retry(k, "abort", e))
+        ;
+    if (e)
+        return txn_error(k, "abort", e, err);
+    k->in_txn = 0;
+    k->txn_aborts++;
+    /* the failed deliveries belonged to the aborted transaction */
+    __atomic_store_n(&k->failed, 0, __ATOMIC_RELEASE);
+    return SL_OK;
 }
 
 static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
@@ -338,6 +550,8 @@ static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
     if (!sl_schema_equal(in->schema, k->schema))
         return sl_err_set(err, SL_ESCHEMA, "sink 'kafka': batch columns differ from the "
                           "schema the sink was opened with");
+    if (k->txid && !k->in_txn && (rc = txn_begin(k, err)) != SL_OK)
+        return rc;
     if (k->c->format == FMT_JSON) {
         if (jl_writer_open_mem(k->schema, &w) != SL_OK)
             return oom(err);
@@ -358,6 +572,11 @@ static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
             v = text + pos;
             n = (size_t)(nl - v);
             pos += n + 1;
+        } else if (k->avro) {
+            const uint8_t *m;
+            if ((rc = sl_kavro_sink_encode(k->avro, in, i, &m, &n, err)) != SL_OK)
+                break;
+            v = (const char *)m;
         } else {
             if (csv_row(k, in, i, &n) != SL_OK) {
                 rc = oom(err);
@@ -388,8 +607,14 @@ static sl_rc ksink_flush(void *inst, sl_err *err)
     return delivery_failed(k, err);
 }
 
+/* A transaction still open at close (a batch run, which has no
+ * checkpoints) is committed: its rows appear all at once. */
 static sl_rc ksink_close(void *inst, sl_err *err)
 {
+    ksink *k = inst;
+    int abortable;
+    if (k->txid && k->in_txn)
+        return sl_ksink_txn_commit(k, NULL, NULL, &abortable, err);
     return ksink_flush(inst, err);
 }
 
@@ -400,6 +625,13 @@ static void ksink_destroy(void *inst)
         return;
     if (k->rkt)
         rd_kafka_topic_destroy(k->rkt);
+    if (k->rk && k->in_txn) {
+        /* a failed run: abort now rather than leave read_committed
+         * consumers waiting for transaction_timeout_ms */
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(k->rk, 5000);
+        if (e)
+            rd_kafka_error_destroy(e);
+    }
     if (k->rk) {
         /* an unflushed producer is being discarded (failed run): drop what
          * is queued rather than wait */
@@ -409,7 +641,9 @@ static void ksink_destroy(void *inst)
     if (k->hdrs)
         rd_kafka_headers_destroy(k->hdrs);
     sl_schema_free(k->schema);
+    sl_kavro_sink_free(k->avro);
     sl_free(k->buf);
+    sl_free(k->txid);
     sl_free(k);
 }
 
@@ -427,7 +661,7 @@ const sl_plugin sl_plugin_sink_kafka = {
     .name = "kafka",
     .kind = SL_PLUGIN_SINK,
     .summary = "Produce one message per row to a Kafka topic (idempotent producer, "
-               "acks=all; JSON or CSV values).",
+               "acks=all; JSON, CSV or Confluent Avro values).",
     .example = "sink: {type: kafka, brokers: \"127.0.0.1:9092\", topic: weather-features, "
                "key: date, compression: lz4}",
     .config_map = ksink_map,

@@ -3,8 +3,9 @@
  *
  * A batch is built in next(): messages are polled from the consumer queue
  * until batch_rows, batch_bytes or batch_ms is reached, then decoded in one
- * go (formats/messages.h for JSON and CSV; raw values need no decoding),
- * and the metadata columns are appended for the rows that decoded.
+ * go (formats/messages.h for JSON and CSV, kafka_avro.c for Confluent
+ * Avro; raw values need no decoding), and the metadata columns are
+ * appended for the rows that decoded.
  *
  * Offsets. Invariants, per partition currently assigned:
  *   committed <= emitted, both "next offset to read" values (-1: none);
@@ -27,6 +28,7 @@
 #include <string.h>
 
 #include "formats/messages.h"
+#include "ingestion/kafka_avro.h"
 #include "ingestion/kafka_internal.h"
 #include "sluice/dlq.h"
 #include "sluice/kafka.h"
@@ -34,7 +36,7 @@
 #include "sluice/mem.h"
 #include "sluice/stream.h"
 
-enum { FMT_JSON, FMT_CSV, FMT_RAW };
+enum { FMT_JSON, FMT_CSV, FMT_RAW, FMT_AVRO };
 enum { ON_FAIL, ON_SKIP, ON_DLQ };
 
 typedef struct ksrc_cfg {
@@ -45,6 +47,8 @@ typedef struct ksrc_cfg {
     int start;
     int format;
     char *schema;
+    char *schema_registry;
+    char *schema_dir;
     int metadata;
     int64_t batch_rows;
     int64_t batch_ms;
@@ -75,16 +79,34 @@ static const sl_config_entry ksrc_map[] = {
     {"start", SL_CFG_ENUM, "earliest", 0, "earliest|latest", offsetof(ksrc_cfg, start),
      "Where a group with no committed offset for a partition starts reading. "
      "Once the group has committed, it always resumes from its commits."},
-    {"format", SL_CFG_ENUM, "json", 0, "json|csv|raw", offsetof(ksrc_cfg, format),
+    {"format", SL_CFG_ENUM, "json", 0, "json|csv|raw|avro", offsetof(ksrc_cfg, format),
      "Message value format: `json` (one JSON object per message, decoded by "
      "the JSON Lines parser), `csv` (one CSV record per message, columns in "
-     "schema order, no header) or `raw` (the bytes in a string column "
-     "`value`)."},
+     "schema order, no header), `raw` (the bytes in a string column "
+     "`value`) or `avro` (Confluent Schema Registry framing: magic byte 0, "
+     "the 4-byte schema id, one Avro datum; the writer schema is fetched by "
+     "id from `schema_registry` / `schema_dir` and cached)."},
     {"schema", SL_CFG_STR, NULL, 0, NULL, offsetof(ksrc_cfg, schema),
      "Schema JSON file of the decoded columns (models/data_models/*.json). "
      "Default: the spec's top-level `schema:`, else the input schema of "
      "`--transform`, else (json only) inferred from the first messages. "
-     "Required for csv."},
+     "Required for csv. For avro it is the reader schema every writer "
+     "schema is resolved to: a sluice schema JSON (columns by name; a "
+     "missing nullable column reads as null) or an Avro `.avsc` (Avro's "
+     "rules: defaults, int -> long -> float -> double); a writer schema "
+     "that cannot be resolved stops the run naming the field. Without any, "
+     "the columns are the first message's writer schema."},
+    {"schema_registry", SL_CFG_STR, NULL, 0, NULL, offsetof(ksrc_cfg, schema_registry),
+     "format avro: Confluent Schema Registry URL (Kafka Connect's "
+     "`value.converter.schema.registry.url`), e.g. `http://registry:8081`; "
+     "writer schemas are fetched as `GET /schemas/ids/<id>`. http:// only; "
+     "basic auth as `http://user:${SR_PASSWORD}@host:8081` (`${VAR}` and "
+     "`@file` as for `properties`; the credentials are never shown). An "
+     "unreachable registry stops the run; an id it does not have makes "
+     "that message a dead letter."},
+    {"schema_dir", SL_CFG_STR, NULL, 0, NULL, offsetof(ksrc_cfg, schema_dir),
+     "format avro: directory of writer schemas named `<id>.avsc`, looked "
+     "up before `schema_registry` (or instead of it)."},
     {"metadata", SL_CFG_BOOL, "false", 0, NULL, offsetof(ksrc_cfg, metadata),
      "Add the columns `_topic` (string), `_partition` (int64), `_offset` "
      "(int64), `_timestamp` (timestamp, the message's) and `_key` (string, "
@@ -101,7 +123,8 @@ static const sl_config_entry ksrc_map[] = {
     {"on_error", SL_CFG_ENUM, "dlq", 0, SL_ON_ERROR_CHOICES, offsetof(ksrc_cfg, on_error),
      "What to do with a message that cannot be decoded (invalid JSON or CSV, "
      "a value of the wrong type for its column, a missing non-nullable "
-     "column, an empty value or tombstone): `dlq` sends it to `dlq_topic` "
+     "column, an empty value or tombstone; for avro also a value without "
+     "the Confluent header, an unknown schema id or a corrupt datum): `dlq` sends it to `dlq_topic` "
      "(or the rejects file) with the reason, `skip` counts it, `fail` stops "
      "the stream (nothing after it is committed)."},
     {"dlq_topic", SL_CFG_STR, NULL, 0, NULL, offsetof(ksrc_cfg, dlq_topic),
@@ -147,6 +170,8 @@ typedef struct kpart {
     int32_t partition;
     int assigned;
     int64_t emitted, committed;
+    int64_t origin; /* first offset read since assigned (-1: none yet):
+                       where a rewind goes while nothing is committed */
 } kpart;
 
 typedef struct ksrc {
@@ -157,6 +182,7 @@ typedef struct ksrc {
     rd_kafka_queue_t *q;
     sl_schema *data, *out;
     sl_msgs *dec;
+    sl_kavro_src *avro; /* format avro */
     sl_kdlq *dlq;
     rd_kafka_message_t **m; /* the batch being built */
     size_t m_cap;
@@ -177,7 +203,13 @@ typedef struct ksrc {
     kpart *parts;
     int nparts;
     size_t parts_cap;
-    int64_t records, rejected, commits, commit_errors;
+    int64_t records, rejected, commits, commit_errors, pauses;
+    int revoked; /* partitions were revoked or lost since the last rewind */
+    int paused;  /* the assignment is paused (backpressure) */
+    size_t batch_bytes;     /* batch_bytes, capped by the memory budget */
+    int64_t queue_kbytes;   /* the consumer queue's share of the budget */
+    const rd_kafka_topic_t *last_rkt; /* note_origin's last partition */
+    int32_t last_part;
     int logged_reject;
     sl_rc fatal; /* set by the rebalance callback */
     sl_err ferr;
@@ -203,7 +235,7 @@ static kpart *part_find(ksrc *s, const char *topic, int32_t p, int create)
     if (!(k->topic = sl_strdup(topic)))
         return NULL;
     k->partition = p;
-    k->emitted = k->committed = -1;
+    k->emitted = k->committed = k->origin = -1;
     s->nparts++;
     return k;
 }
@@ -234,8 +266,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         if (!assign && k->emitted > k->committed)
             pending += k->emitted - (k->committed < 0 ? 0 : k->committed);
         k->assigned = assign;
-        k->emitted = k->committed = -1;
+        k->emitted = k->committed = k->origin = -1;
     }
+    if (!assign)
+        s->revoked = 1;
+    s->last_rkt = NULL; /* origins were reset */
     if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && e != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
         sl_log(SL_LOG_ERROR, "kafka", "rebalance error: %s", rd_kafka_err2str(e));
     sl_log(SL_LOG_INFO, "kafka", "group '%s': %s %d partition(s)%s", s->c->group,
@@ -252,6 +287,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         rd_kafka_error_destroy(ce);
     } else if (re) {
         set_fatal(s, SL_EIO, "rebalance", rd_kafka_err2str(re));
+    } else if (assign && s->paused) {
+        rd_kafka_pause_partitions(rk, parts); /* joins the paused ones */
     }
 }
 
@@ -263,6 +300,8 @@ static sl_rc make_consumer(ksrc *s, sl_err *err)
 {
     const ksrc_cfg *c = s->c;
     rd_kafka_conf_t *conf = NULL;
+    char qkb[32];
+    snprintf(qkb, sizeof qkb, "%lld", (long long)s->queue_kbytes);
     sl_rc rc = sl_kafka_conf_new(c->brokers, NULL, NULL, NULL, "source 'kafka'", &conf, err);
     if (rc != SL_OK)
         return rc;
@@ -274,6 +313,7 @@ static sl_rc make_consumer(ksrc *s, sl_err *err)
         {"enable.partition.eof", "false"},
         {"auto.offset.reset", c->start ? "latest" : "earliest"},
         {"partition.assignment.strategy", "cooperative-sticky"},
+        {s->queue_kbytes > 0 ? "queued.max.messages.kbytes" : NULL, qkb},
         {NULL, NULL}};
     for (int i = 0; defaults[i][0] && rc == SL_OK; i++)
         rc = sl_kafka_conf_set(conf, defaults[i][0], defaults[i][1], 0, err);
@@ -320,6 +360,15 @@ static sl_rc ksrc_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err
     if (!s)
         return oom(err);
     s->c = c;
+    /* the memory budget's split: an eighth for the pre-fetch queue, at
+     * most an eighth for the batch being built (its decoded columns take
+     * about as much again); the producer has a quarter (kafka_sink.c) */
+    s->batch_bytes = (size_t)c->batch_bytes;
+    if (ctx && ctx->memory_budget > 0) {
+        s->queue_kbytes = ctx->memory_budget / 8 / 1024;
+        if ((int64_t)s->batch_bytes > ctx->memory_budget / 8)
+            s->batch_bytes = (size_t)(ctx->memory_budget / 8);
+    }
     const char *rej = c->rejects ? c->rejects : ctx && ctx->rejects_path ? ctx->rejects_path
                                                                           : "rejects.jsonl";
     if (!(s->rejects = sl_strdup(rej)) ||
@@ -327,6 +376,11 @@ static sl_rc ksrc_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err
         rc = oom(err);
         goto out;
     }
+    sl_kavro_opts ao = {.section = "source 'kafka'", .registry = c->schema_registry,
+                        .dir = c->schema_dir, .max_record_bytes = c->max_record_bytes};
+    if ((rc = c->format == FMT_AVRO ? sl_kavro_src_new(&ao, &s->avro, err)
+                                    : sl_kavro_check_unused(&ao, err)) != SL_OK)
+        goto out;
     if ((rc = make_consumer(s, err)) != SL_OK)
         goto out;
     if (c->on_error == ON_DLQ &&
@@ -389,12 +443,44 @@ static void consumer_error(ksrc *s, const rd_kafka_message_t *m)
     }
 }
 
+/* The first offset read from a partition since it was assigned. */
+static void note_origin(ksrc *s, const rd_kafka_message_t *m)
+{
+    if (s->last_rkt == m->rkt && s->last_part == m->partition)
+        return;
+    s->last_rkt = m->rkt;
+    s->last_part = m->partition;
+    kpart *k = part_find(s, rd_kafka_topic_name(m->rkt), m->partition, 0);
+    if (k && k->assigned && k->origin < 0)
+        k->origin = m->offset;
+}
+
+/* The k messages just consumed into s->m + s->nm join the batch; error
+ * events are handled and dropped. */
+static void take(ksrc *s, ssize_t k)
+{
+    for (ssize_t i = 0; i < k; i++) {
+        rd_kafka_message_t *m = s->m[s->nm];
+        if (m->err) {
+            consumer_error(s, m);
+            rd_kafka_message_destroy(m);
+            memmove(s->m + s->nm, s->m + s->nm + 1, (size_t)(k - i - 1) * sizeof *s->m);
+            continue;
+        }
+        s->bytes += m->len;
+        s->nm++;
+        note_origin(s, m);
+    }
+}
+
 /* Poll until the batch is full or its time is up (or a stop request). */
 static sl_rc fill(ksrc *s, int64_t wait_ms, sl_err *err)
 {
     const ksrc_cfg *c = s->c;
     int64_t deadline = sl_kafka_now_ms() + wait_ms;
-    while (s->nm < c->batch_rows && s->bytes < (size_t)c->batch_bytes && !s->fatal) {
+    if (s->paused)
+        sl_kafka_source_resume(s);
+    while (s->nm < c->batch_rows && s->bytes < s->batch_bytes && !s->fatal) {
         int64_t left = deadline - sl_kafka_now_ms();
         if (left <= 0 || sl_stream_stop_requested())
             break;
@@ -408,27 +494,45 @@ static sl_rc fill(ksrc *s, int64_t wait_ms, sl_err *err)
         if (k < 0)
             return sl_err_set(err, SL_EIO, "source 'kafka': consume: %s",
                               rd_kafka_err2str(rd_kafka_last_error()));
-        for (ssize_t i = 0; i < k; i++) {
-            rd_kafka_message_t *m = s->m[s->nm];
-            if (m->err) {
-                consumer_error(s, m);
-                rd_kafka_message_destroy(m);
-                memmove(s->m + s->nm, s->m + s->nm + 1, (size_t)(k - i - 1) * sizeof *s->m);
-                continue;
-            }
-            s->bytes += m->len;
-            s->nm++;
-        }
+        take(s, k);
     }
     if (s->fatal && err)
         *err = s->ferr;
     return s->fatal;
 }
 
+/* format avro: the reader schema, else the writer schema of the first
+ * message whose id is found (the messages stay for the first batch). */
+static sl_rc load_avro_schema(ksrc *s, sl_err *err)
+{
+    const ksrc_cfg *c = s->c;
+    int64_t deadline = sl_kafka_now_ms() + c->infer_wait_ms, i = 0;
+    sl_rc rc = sl_kavro_src_reader(s->avro, c->schema, s->hint, err);
+    while (rc == SL_OK && !sl_kavro_src_schema(s->avro)) {
+        if (i < s->nm) {
+            rc = sl_kavro_src_probe(s->avro, s->m[i]->payload, s->m[i]->len, err);
+            i++;
+        } else if (sl_kafka_now_ms() >= deadline || sl_stream_stop_requested() ||
+                 s->nm >= c->batch_rows || s->bytes >= (size_t)c->batch_bytes) {
+            rc = sl_err_set(err, SL_EIO, "source 'kafka': none of the %lld messages that "
+                            "arrived within %lld ms has a schema id that is found, to take the "
+                            "columns from; give `schema:`", (long long)s->nm,
+                            (long long)c->infer_wait_ms);
+        } else {
+            rc = fill(s, 100, err);
+        }
+    }
+    if (rc == SL_OK && !(s->data = sl_schema_copy(sl_kavro_src_schema(s->avro))))
+        rc = oom(err);
+    return rc;
+}
+
 static sl_rc load_schema(ksrc *s, sl_err *err)
 {
     const ksrc_cfg *c = s->c;
     sl_rc rc = SL_OK;
+    if (c->format == FMT_AVRO)
+        return load_avro_schema(s, err);
     if (c->format == FMT_RAW) {
         if (!(s->data = sl_schema_new()))
             return oom(err);
@@ -493,7 +597,7 @@ static sl_rc ksrc_open(void *inst, const sl_schema *in, sl_schema **out, sl_err 
         if ((rc = sl_schema_add(s->out, meta_names[i], meta_types[i], i >= 3, err)) != SL_OK)
             return rc;
     }
-    if (s->c->format != FMT_RAW) {
+    if (s->c->format == FMT_JSON || s->c->format == FMT_CSV) {
         sl_msgs_options mo = {.format = s->c->format == FMT_CSV ? SL_MSG_CSV : SL_MSG_JSON,
                               .max_record_bytes = s->c->max_record_bytes,
                               .delimiter = s->c->delimiter,
@@ -574,11 +678,18 @@ static sl_rc on_bad(void *arg, int64_t idx, const sl_err *why, sl_err *err)
     return reject(s, s->midx[idx], reason, err);
 }
 
+static sl_rc on_avro_bad(void *arg, int64_t i, const char *why, sl_err *err)
+{
+    return reject(arg, i, why, err);
+}
+
 static sl_rc decode_values(ksrc *s, sl_batch **b, sl_err *err)
 {
     sl_rc rc = SL_OK;
     sl_err why;
     int64_t k = 0;
+    if (s->c->format == FMT_AVRO)
+        return sl_kavro_src_decode(s->avro, s->m, s->nm, s->didx, on_avro_bad, s, b, err);
     if (s->c->format == FMT_RAW) {
         if (!(*b = sl_batch_new(s->data, s->nm ? s->nm : 1)))
             return oom(err);
@@ -720,9 +831,13 @@ static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
     return SL_OK;
 }
 
-static sl_rc ksrc_checkpoint(void *inst, sl_err *err)
+/* The offsets a checkpoint commits: `emitted` of every assigned partition
+ * where it is ahead of `committed`, after the dead letters of those
+ * records are durable. *out may be an empty list. */
+sl_rc sl_ksrc_pending(void *inst, rd_kafka_topic_partition_list_t **out, sl_err *err)
 {
     ksrc *s = inst;
+    *out = NULL;
     sl_rc rc = sl_kdlq_sync(s->dlq, s->c->ack_timeout_ms, err);
     if (rc != SL_OK)
         return rc;
@@ -734,36 +849,148 @@ static sl_rc ksrc_checkpoint(void *inst, sl_err *err)
         if (k->assigned && k->emitted > k->committed)
             rd_kafka_topic_partition_list_add(l, k->topic, k->partition)->offset = k->emitted;
     }
-    if (l->cnt > 0) {
-        rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, l, 0);
-        int ok = 0;
-        for (int i = 0; i < l->cnt; i++) {
-            rd_kafka_topic_partition_t *tp = &l->elems[i];
-            kpart *k = part_find(s, tp->topic, tp->partition, 0);
-            if (!e && !tp->err && k && k->assigned) {
-                if (tp->offset > k->committed)
-                    k->committed = tp->offset;
-                ok++;
-            } else if (!e && tp->err) {
-                e = tp->err;
-            }
-        }
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            s->commit_errors++;
-            if (sl_kafka_rc(e) == SL_ECONFIG) {
-                rc = sl_err_set(err, SL_ECONFIG, "source 'kafka': commit: %s", rd_kafka_err2str(e));
-            } else {
-                /* e.g. a rebalance in progress: the offsets stay pending and
-                 * go with the next checkpoint, or are read again by the next
-                 * owner; neither loses a record */
-                sl_log(SL_LOG_WARN, "kafka", "offset commit failed (retried at the next "
-                       "checkpoint): %s", rd_kafka_err2str(e));
-            }
-        } else if (ok > 0) {
-            s->commits++;
+    *out = l;
+    return SL_OK;
+}
+
+/* l was accepted by the coordinator (per-partition errors excepted). */
+void sl_ksrc_committed(void *inst, const rd_kafka_topic_partition_list_t *l)
+{
+    ksrc *s = inst;
+    int ok = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &l->elems[i];
+        kpart *k = part_find(s, tp->topic, tp->partition, 0);
+        if (!tp->err && k && k->assigned) {
+            if (tp->offset > k->committed)
+                k->committed = tp->offset;
+            ok++;
         }
     }
+    if (ok > 0)
+        s->commits++;
+}
+
+/* ---- backpressure ---- */
+
+/* The sink is waiting for room: pause every assigned partition (once), and
+ * serve the consumer so rebalances and the poll interval are handled while
+ * the pipeline stands still. Messages fetched before the pause (librdkafka
+ * normally discards them) join the batch being built, never past its
+ * bounds. */
+void sl_kafka_source_pause(void *inst)
+{
+    ksrc *s = inst;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (!s->paused && rd_kafka_assignment(s->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (l->cnt > 0)
+            rd_kafka_pause_partitions(s->rk, l);
+        s->paused = 1;
+        s->pauses++;
+    }
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    size_t room = s->nm < s->c->batch_rows ? (size_t)(s->c->batch_rows - s->nm) : 0;
+    if (room > 64)
+        room = 64;
+    if (room == 0 || s->bytes >= s->batch_bytes ||
+        sl_grow((void **)&s->m, &s->m_cap, (size_t)s->nm + room, sizeof *s->m) != 0)
+        return;
+    ssize_t k = rd_kafka_consume_batch_queue(s->q, 0, s->m + s->nm, room);
+    take(s, k);
+}
+
+void sl_kafka_source_resume(void *inst)
+{
+    ksrc *s = inst;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (!s->paused)
+        return;
+    if (rd_kafka_assignment(s->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->cnt > 0)
+        rd_kafka_resume_partitions(s->rk, l);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    s->paused = 0;
+}
+
+rd_kafka_t *sl_ksrc_consumer(void *inst)
+{
+    return ((ksrc *)inst)->rk;
+}
+
+int sl_ksrc_revoked(void *inst)
+{
+    return ((ksrc *)inst)->revoked;
+}
+
+/* Back to the last commit: every assigned partition is positioned at its
+ * committed offset (or, with none yet, the first offset read since it was
+ * assigned), and what was emitted since is forgotten. Called between two
+ * next() calls, when no batch is half built. librdkafka drops the messages
+ * it had fetched past the new position. */
+sl_rc sl_ksrc_rewind(void *inst, sl_err *err)
+{
+    ksrc *s = inst;
+    sl_rc rc = SL_OK;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(s->nparts ? s->nparts : 1);
+    if (!l)
+        return oom(err);
+    drop_messages(s); /* read while paused: after the position, read again */
+    for (int i = 0; i < s->nparts; i++) {
+        kpart *k = &s->parts[i];
+        int64_t to = k->committed >= 0 ? k->committed : k->origin;
+        if (k->assigned && to >= 0 && k->emitted != to)
+            rd_kafka_topic_partition_list_add(l, k->topic, k->partition)->offset = to;
+    }
+    if (l->cnt > 0) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, (int)s->c->ack_timeout_ms);
+        const char *why = e ? rd_kafka_error_string(e) : NULL;
+        for (int i = 0; !why && i < l->cnt; i++)
+            if (l->elems[i].err)
+                why = rd_kafka_err2str(l->elems[i].err);
+        if (why)
+            rc = sl_err_set(err, SL_EIO, "source 'kafka': rewind to the committed offsets: %s",
+                            why);
+        if (e)
+            rd_kafka_error_destroy(e);
+    }
+    for (int i = 0; rc == SL_OK && i < l->cnt; i++) {
+        kpart *k = part_find(s, l->elems[i].topic, l->elems[i].partition, 0);
+        if (k)
+            k->emitted = k->committed;
+    }
+    if (rc == SL_OK)
+        s->revoked = 0;
     rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+static sl_rc ksrc_checkpoint(void *inst, sl_err *err)
+{
+    ksrc *s = inst;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    sl_rc rc = sl_ksrc_pending(s, &l, err);
+    if (rc != SL_OK || l->cnt == 0)
+        goto out;
+    rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, l, 0);
+    if (!e)
+        sl_ksrc_committed(s, l);
+    for (int i = 0; !e && i < l->cnt; i++)
+        e = l->elems[i].err;
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        s->commit_errors++;
+        if (sl_kafka_rc(e) == SL_ECONFIG)
+            rc = sl_err_set(err, SL_ECONFIG, "source 'kafka': commit: %s", rd_kafka_err2str(e));
+        else
+            /* e.g. a rebalance in progress: the offsets stay pending and
+             * go with the next checkpoint, or are read again by the next
+             * owner; neither loses a record */
+            sl_log(SL_LOG_WARN, "kafka", "offset commit failed (retried at the next "
+                   "checkpoint): %s", rd_kafka_err2str(e));
+    }
+out:
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
     return rc;
 }
 
@@ -796,6 +1023,7 @@ static void ksrc_destroy(void *inst)
     if (s->rk)
         rd_kafka_destroy(s->rk); /* closes the consumer if close() did not */
     sl_msgs_free(s->dec);
+    sl_kavro_src_free(s->avro);
     sl_schema_free(s->data);
     sl_schema_free(s->out);
     sl_schema_free(s->hint);
@@ -836,6 +1064,7 @@ void sl_kafka_source_stats_get(void *inst, sl_kafka_source_stats *out)
     out->rejected = s->rejected;
     out->commits = s->commits;
     out->commit_errors = s->commit_errors;
+    out->pauses = s->pauses;
     out->lag = -1;
     for (int i = 0; i < s->nparts; i++) {
         if (!s->parts[i].assigned)
@@ -866,7 +1095,7 @@ const sl_plugin sl_plugin_source_kafka = {
     .abi_version = SL_PLUGIN_ABI_VERSION,
     .name = "kafka",
     .kind = SL_PLUGIN_SOURCE,
-    .summary = "Consume a Kafka topic (consumer group; JSON, CSV or raw values; "
+    .summary = "Consume a Kafka topic (consumer group; JSON, CSV, raw or Confluent Avro values; "
                "at-least-once with `--stream`).",
     .example = "source: {type: kafka, brokers: \"127.0.0.1:9092\", topics: [weather], "
                "group: quickstart, schema: models/data_models/raw_data_schema.json, "

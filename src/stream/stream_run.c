@@ -26,13 +26,15 @@
 #include "sluice/kafka.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
+#include "sluice/metrics_http.h"
 #include "sluice/progress.h"
+#include "sluice/prom.h"
 #include "sluice/stream.h"
 
 #define DEFAULT_COMMIT_MS 1000
+#define DEFAULT_MAX_MEMORY_MB 256
 #define DEFAULT_METRICS_MS 5000
 #define LOG_EVERY_S 30.0
-#define MAX_LAG_LINES 256
 
 static volatile sig_atomic_t stop_flag;
 
@@ -63,6 +65,8 @@ typedef struct srun {
     int nt, nown;
     sl_inst src, sink;
     char sink_path[SL_PATH_MAX];
+    int eos; /* exactly-once: Kafka source -> transactional Kafka sink */
+    int64_t txn_in, txn_out; /* records in and out since the last commit */
     double t0, next_metrics, next_log;
 } srun;
 
@@ -71,10 +75,14 @@ static int is_kafka_source(const srun *r)
     return r->src.p == &sl_plugin_source_kafka && r->src.h;
 }
 
-/* Refresh the counters the plugins keep. */
+/* Refresh the counters the plugins keep and publish everything, with the
+ * lag of each assigned partition, into the Prometheus registry
+ * (stream_metrics.c), where --metrics-port and --metrics-file read it. */
 static void refresh(srun *r)
 {
     sl_stream_metrics *m = r->m;
+    sl_kafka_partition_lag *lags = NULL;
+    int nlags = -1; /* no per-partition lag (not a Kafka source) */
     m->seconds = sl_now() - r->t0;
     if (r->src.h && r->src.p->rejected)
         m->records_dlq = r->src.p->rejected(r->src.h);
@@ -83,53 +91,62 @@ static void refresh(srun *r)
         sl_kafka_source_stats_get(r->src.h, &st);
         m->lag = st.lag;
         m->commit_errors = st.commit_errors;
+        /* room for every partition assigned now, and a few more in case a
+         * rebalance added some since (missing ones are hidden as revoked
+         * until the next publish) */
+        int cap = (st.assigned > 0 ? st.assigned : 0) + 16;
+        if ((lags = sl_malloc((size_t)cap * sizeof *lags)) != NULL)
+            nlags = sl_kafka_source_lags(r->src.h, lags, cap);
     }
     if (r->sink.p == &sl_plugin_sink_kafka && r->sink.h) {
         sl_kafka_sink_stats st;
         sl_kafka_sink_stats_get(r->sink.h, &st);
         m->backpressure = st.queue_full;
     }
+    sl_stream_metrics_publish(m, r->def->name, lags, nlags);
+    sl_free(lags);
 }
 
+/* Publish; with --metrics-file, also the whole registry into the file
+ * (atomically: a scraper never sees half a file). */
 static sl_rc write_metrics(srun *r, sl_err *err)
 {
+    refresh(r);
     if (!r->o.metrics_file)
         return SL_OK;
-    refresh(r);
-    size_t cap = 8192 + MAX_LAG_LINES * 256;
-    char *buf = sl_malloc(cap);
-    if (!buf)
-        return sl_err_set(err, SL_ENOMEM, "out of memory");
-    size_t at = (size_t)sl_stream_metrics_text(r->m, r->def->name, buf, cap);
-    if (is_kafka_source(r) && at < cap) {
-        sl_kafka_partition_lag lags[MAX_LAG_LINES];
-        int n = sl_kafka_source_lags(r->src.h, lags, MAX_LAG_LINES);
-        at += (size_t)snprintf(buf + at, cap - at,
-                               "# HELP sluice_stream_partition_lag Records not read yet, per "
-                               "assigned partition (-1: unknown).\n"
-                               "# TYPE sluice_stream_partition_lag gauge\n");
-        for (int i = 0; i < n && at < cap; i++) {
-            /* topic names are [a-zA-Z0-9._-]: nothing to escape */
-            at += (size_t)snprintf(buf + at, cap - at,
-                                   "sluice_stream_partition_lag{topic=\"%s\",partition=\"%" PRId32
-                                   "\"} %" PRId64 "\n",
-                                   lags[i].topic, lags[i].partition, lags[i].lag);
-        }
-    }
-    sl_rc rc = sl_write_file_atomic(r->o.metrics_file, buf, at < cap ? at : cap - 1, err);
-    sl_free(buf);
+    char *text = NULL;
+    size_t len = 0;
+    sl_rc rc = sl_prom_render(&text, &len, err);
+    if (rc == SL_OK)
+        rc = sl_write_file_atomic(r->o.metrics_file, text, len, err);
+    sl_free(text);
     return rc;
 }
 
-/* Steps 2 and 3 of the commit protocol. */
+/* Steps 2 and 3 of the commit protocol; with exactly-once, one
+ * transaction commit (or an abort and a rewind, kafka.h). */
 static sl_rc checkpoint(srun *r, sl_err *err)
 {
     double t = sl_now();
     sl_rc rc = SL_OK;
-    if (r->sink.p->checkpoint)
-        rc = r->sink.p->checkpoint(r->sink.h, err);
-    if (rc == SL_OK && r->src.p->checkpoint)
-        rc = r->src.p->checkpoint(r->src.h, err);
+    int aborted = 0;
+    if (r->eos) {
+        rc = sl_kafka_txn_checkpoint(is_kafka_source(r) ? r->src.h : NULL, r->sink.h, &aborted,
+                                     err);
+        r->m->aborts += aborted;
+        if (aborted) {
+            /* the rewound records are read (and counted) again */
+            r->m->records_in -= r->txn_in;
+            r->m->records_out -= r->txn_out;
+        }
+        if (rc == SL_OK)
+            r->txn_in = r->txn_out = 0;
+    } else {
+        if (r->sink.p->checkpoint)
+            rc = r->sink.p->checkpoint(r->sink.h, err);
+        if (rc == SL_OK && r->src.p->checkpoint)
+            rc = r->src.p->checkpoint(r->src.h, err);
+    }
     r->m->last_commit_seconds = sl_now() - t;
     r->m->commit_seconds += r->m->last_commit_seconds;
     if (rc == SL_OK)
@@ -192,6 +209,15 @@ static sl_rc setup_transforms(srun *r, sl_err *err)
     return SL_OK;
 }
 
+/* Backpressure: the sink's queue is full; stop fetching, stay in the
+ * group. step() resumes once the write returns. */
+static void sink_waits(void *arg)
+{
+    srun *r = arg;
+    if (is_kafka_source(r))
+        sl_kafka_source_pause(r->src.h);
+}
+
 static sl_rc open_all(srun *r, sl_err *err)
 {
     const sl_pipeline_def *def = r->def;
@@ -207,8 +233,10 @@ static sl_rc open_all(srun *r, sl_err *err)
     } else if (r->use_tf && !(r->hint = sl_schema_copy(r->tf.in))) {
         return sl_err_set(err, SL_ENOMEM, "out of memory");
     }
+    int64_t budget = (r->o.max_memory_mb > 0 ? r->o.max_memory_mb : DEFAULT_MAX_MEMORY_MB) << 20;
     sl_ctx sctx = {.spec_file = def->spec_file, .schema_hint = r->hint,
-                   .rejects_path = r->o.rejects_path, .quiet = r->o.quiet};
+                   .rejects_path = r->o.rejects_path, .quiet = r->o.quiet,
+                   .memory_budget = budget};
     if ((rc = sl_inst_init(&r->src, def->source.plugin, def->source.config, def->source.node,
                            &sctx, err)) != SL_OK ||
         (rc = sl_inst_open(&r->src, NULL, err)) != SL_OK)
@@ -222,11 +250,14 @@ static sl_rc open_all(srun *r, sl_err *err)
     if ((rc = plan_sink(r, err)) != SL_OK)
         return rc;
     sl_ctx kctx = {.spec_file = def->spec_file, .quiet = r->o.quiet,
-                   .sink_path = r->sink_path[0] ? r->sink_path : NULL};
+                   .sink_path = r->sink_path[0] ? r->sink_path : NULL,
+                   .on_wait = sink_waits, .wait_arg = r, .memory_budget = budget};
     if ((rc = sl_inst_init(&r->sink, def->sink.plugin, def->sink.config, def->sink.node, &kctx,
-                           err)) != SL_OK)
+                           err)) != SL_OK ||
+        (rc = sl_inst_open(&r->sink, cur, err)) != SL_OK)
         return rc;
-    return sl_inst_open(&r->sink, cur, err);
+    r->eos = r->sink.p == &sl_plugin_sink_kafka && sl_kafka_sink_transactional(r->sink.h);
+    return SL_OK;
 }
 
 /* One batch: source -> transforms -> sink. *eof at the end of a finite
@@ -243,9 +274,13 @@ static sl_rc step(srun *r, int *eof, sl_err *err)
         return rc;
     r->m->batches++;
     r->m->records_in += b->nrows;
+    r->txn_in += b->nrows;
     if (b->nrows > 0 && (rc = sl_chain_apply(r->t, r->nt, &b, err)) == SL_OK && b->nrows > 0) {
         r->m->records_out += b->nrows;
+        r->txn_out += b->nrows;
         rc = r->sink.p->write(r->sink.h, b, err);
+        if (is_kafka_source(r))
+            sl_kafka_source_resume(r->src.h);
     }
     sl_batch_unref(b);
     return rc;
@@ -297,7 +332,10 @@ static sl_rc loop(srun *r, sl_err *err)
             m->records_dlq = r->src.p->rejected(r->src.h);
         since++;
         now = sl_now();
-        if (can_ack && (now >= next_commit ||
+        /* rows of revoked partitions may be in the open transaction:
+         * abort it before the next batch joins them */
+        int revoked = r->eos && is_kafka_source(r) && sl_kafka_source_revoked(r->src.h);
+        if (can_ack && (revoked || now >= next_commit ||
                         (r->o.commit_batches > 0 && since >= r->o.commit_batches))) {
             if ((rc = checkpoint(r, err)) != SL_OK)
                 return rc;
@@ -350,29 +388,46 @@ sl_rc sl_stream_run(const sl_pipeline_def *def, const sl_stream_options *opts,
         r.o = *opts;
     if (r.o.commit_ms <= 0)
         r.o.commit_ms = DEFAULT_COMMIT_MS;
+    /* with an endpoint, publish every second: a scrape sees fresh numbers
+     * and each checkpoint gets its own latency observation */
     if (r.o.metrics_ms <= 0)
-        r.o.metrics_ms = DEFAULT_METRICS_MS;
+        r.o.metrics_ms = r.o.metrics_port ? 1000 : DEFAULT_METRICS_MS;
     if (!r.o.rejects_path)
         r.o.rejects_path = "rejects.jsonl";
     r.t0 = sl_now();
     r.next_metrics = r.t0;
     r.next_log = r.t0 + LOG_EVERY_S;
-    if ((rc = open_all(&r, err)) == SL_OK) {
+    sl_metrics_http *http = NULL;
+    int published = (rc = sl_stream_metrics_begin(def->name, err)) == SL_OK;
+    if (rc == SL_OK && r.o.metrics_port &&
+        (rc = sl_metrics_http_start(r.o.metrics_addr, r.o.metrics_port < 0 ? 0 : r.o.metrics_port,
+                                    "--metrics-addr", &http, err)) == SL_OK) {
+        const char *host = r.o.metrics_addr ? r.o.metrics_addr : "127.0.0.1";
+        int v6 = strchr(host, ':') != NULL;
+        sl_log(SL_LOG_INFO, "stream", "%s: metrics on http://%s%s%s:%d/metrics",
+               def->name ? def->name : "stream", v6 ? "[" : "", host, v6 ? "]" : "",
+               sl_metrics_http_port(http));
+    }
+    if (rc == SL_OK && (rc = open_all(&r, err)) == SL_OK) {
+        sl_metrics_http_set_ready(http, 1); /* the source is open */
         sl_log(SL_LOG_INFO, "stream", "%s: running (%s -> %d transforms -> %s), commit every "
                "%lld ms", def->name ? def->name : "stream", def->source.plugin->name, r.nt,
                def->sink.plugin->name, (long long)r.o.commit_ms);
         if ((rc = loop(&r, err)) == SL_OK)
             rc = finish(&r, err);
     }
-    refresh(&r);
+    /* the final numbers: into *metrics, the registry and the file */
     if (rc == SL_OK) {
         rc = write_metrics(&r, err);
         if (!r.o.quiet)
             log_progress(&r);
-    } else if (r.o.metrics_file) {
+    } else {
         sl_err ignored;
         write_metrics(&r, &ignored);
     }
+    sl_metrics_http_stop(http);
+    if (published)
+        sl_stream_metrics_end(def->name);
     /* On failure the sink is destroyed unclosed (a file sink discards its
      * temporary file; the Kafka sink drops what is unacknowledged) and the
      * source leaves its group without committing. */
