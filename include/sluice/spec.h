@@ -13,6 +13,8 @@
  *   sink: { type: csv, path: out/ }        # optional (needed to run)
  *   transform_output: out/transform.json   # optional
  *   model: { type: random_forest, target: label, n_estimators: 200 }
+ *                                          # or, for --stream scoring, a
+ *                                          # registered model's path
  *   evaluate: { metrics: [accuracy, auc], gate: "auc >= baseline.auc" }
  *   registry: models/ml_models            # model/evaluate/registry: see
  *                                          # spec_train.c and train.h
@@ -111,6 +113,12 @@ typedef struct sl_spec {
     char *registry_path;    /* `registry` or `registry.path` (default
                                models/ml_models) */
     char *registry_name;    /* `registry.name`, default the spec's name */
+    /* `model: PATH` (a single value instead of a mapping): a registered
+     * model to score with, not one to train: models/ml_models/NAME (its
+     * blessed, else latest version) or a version directory. Only
+     * `sluice run --stream` scores with it (see stream.h); NULL when
+     * absent or when `model` is a training section. */
+    char *model_ref;
 } sl_spec;
 
 /* Load and validate a spec file. On failure *out is NULL and err says

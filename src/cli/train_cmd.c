@@ -83,7 +83,13 @@ int sl_cli_train(const sl_cli_args *a)
     if (rc != SL_OK)
         return sl_cli_fail(rc, &err);
     int code;
-    if (!spec->model_spec) {
+    if (spec->model_ref) {
+        sl_err_setloc(&err, SL_ECONFIG, spec->file, spec->model->line, spec->model->col,
+                      "'model: %.200s' names a registered model to score with, not one to "
+                      "train (give model: {type: random_forest, target: label} to train)",
+                      spec->model_ref);
+        code = sl_cli_fail(SL_ECONFIG, &err);
+    } else if (!spec->model_spec) {
         sl_err_setloc(&err, SL_ECONFIG, spec->file, 0, 0,
                       "the spec has no 'model' section, so there is nothing to train "
                       "(add one, e.g. model: {type: random_forest, target: label}, or "
@@ -107,6 +113,15 @@ int sl_cli_run_or_train(const sl_cli_args *a)
     if (rc != SL_OK)
         return sl_cli_fail(rc, &err);
     int code = spec->model_spec ? train_spec(a, spec) : -1;
+    if (spec->model_ref) {
+        /* scoring files is `sluice predict`; a batch run that silently
+         * left the predictions out would surprise */
+        sl_err_setloc(&err, SL_ECONFIG, spec->file, spec->model->line, spec->model->col,
+                      "'model: %.200s' scores records in streaming runs (sluice run %s "
+                      "--stream); to score a file use sluice predict --model %.200s IN OUT",
+                      spec->model_ref, a->pos[1], spec->model_ref);
+        code = sl_cli_fail(SL_ECONFIG, &err);
+    }
     sl_spec_free(spec);
     return code >= 0 ? code : sl_cli_run(a);
 }

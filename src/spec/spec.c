@@ -60,7 +60,10 @@ const sl_config_entry sl_spec_top_map[] = {
      "`sluice apply` and serving reuse. Default: beside the sink's output."},
     {"model", SL_CFG_NODE, NULL, 0, NULL, offsetof(top_cfg, model),
      "The model to train on the transformed train rows (see Model); "
-     "`sluice train` and `sluice run` then fit, evaluate and register it."},
+     "`sluice train` and `sluice run` then fit, evaluate and register it. "
+     "Or, as a single value, a registered model to score with "
+     "(models/ml_models/NAME or a version directory): `sluice run "
+     "--stream` then writes each record with its predictions."},
     {"evaluate", SL_CFG_NODE, NULL, 0, NULL, offsetof(top_cfg, evaluate),
      "How the model is evaluated on the test rows and when a new version "
      "is blessed (see Evaluate). Needs `model` and `split`."},

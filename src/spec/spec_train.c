@@ -300,7 +300,8 @@ static sl_rc load_model(sl_spec *s, const sl_node *node, sl_err *err)
     if (node->kind != SL_NODE_MAP)
         return fail_node(err, node,
                          "key 'model': expected a mapping like {type: random_forest, "
-                         "target: label}, got %s",
+                         "target: label} (a model to train) or a registered model's path "
+                         "(to score with), got %s",
                          node->kind == SL_NODE_SEQ ? "a list"
                          : node->kind == SL_NODE_NULL ? "an empty value"
                                                       : "a single value");
@@ -514,6 +515,18 @@ sl_rc sl_spec_train_load(sl_spec *s, const sl_node *model, const sl_node *evalua
                              evaluate ? "evaluates" : "stores");
         return SL_OK;
     }
+    if (model->kind == SL_NODE_SCALAR && model->value[0]) {
+        /* a registered model to score with: nothing here trains it */
+        const sl_node *orphan = evaluate ? evaluate : registry;
+        if (orphan)
+            return fail_node(err, orphan,
+                             "'%s' needs a model to train (model: {type: ..., target: "
+                             "...}); 'model: %.200s' names a registered model to score with",
+                             evaluate ? "evaluate" : "registry", model->value);
+        if (!(s->model_ref = sl_strdup(model->value)))
+            return sl_err_set(err, SL_ENOMEM, "out of memory");
+        return SL_OK;
+    }
     if ((rc = load_model(s, model, err)) != SL_OK ||
         (rc = load_evaluate(s, evaluate, err)) != SL_OK)
         return rc;
@@ -522,6 +535,7 @@ sl_rc sl_spec_train_load(sl_spec *s, const sl_node *model, const sl_node *evalua
 
 void sl_spec_train_free(sl_spec *s)
 {
+    sl_free(s->model_ref);
     sl_spec_model *m = s->model_spec;
     if (m) {
         for (int i = 0; i < m->nparams; i++)
