@@ -64,3 +64,41 @@ JSON
 
 # The ids a filter keeps among 1..N.
 expected_ids() { seq 1 "$1" | awk '$1 % 3 != 0'; }
+
+# ---- exactly-once tests (t07, t08) ----
+
+# eos_spec FILE IN OUT GROUP ID_PREFIX BATCH_ROWS: the filter+derive spec
+# with a transactional sink whose id is ID_PREFIX-$WORKER.
+eos_spec() {
+  spec "$1" "$2" "$3" "$4" "batch_rows: $6"
+  sed -i "s|^sink: { type: kafka, \(.*\) }|sink: { type: kafka, \1, transactional_id: \"$5-\${WORKER}\" }|" "$1"
+  grep -q transactional_id "$1" || fail "could not make the sink transactional"
+}
+
+# Records in OUT a read_committed consumer sees (kcat's default
+# isolation); their values are left in $WORK/.vals.
+committed() { values "$OUT" > "$WORK/.vals"; wc -l < "$WORK/.vals"; }
+
+# stop_when_committed PID LOG WANT: wait (120 s at most) until WANT
+# records are committed, then SIGTERM the worker: it must exit 0.
+stop_when_committed() {
+  local end=$((SECONDS + 120))
+  while [ "$(committed)" -lt "$3" ]; do
+    [ $SECONDS -lt $end ] || { kill -9 "$1"; cat "$2" >&2; fail "only $(committed) of $3 committed"; }
+    sleep 1
+  done
+  kill -TERM "$1"
+  wait "$1" || { cat "$2" >&2; fail "the worker did not stop cleanly on SIGTERM"; }
+}
+
+# exactly_once WANT N: the committed output holds exactly the WANT
+# records the filter keeps of ids 1..N, each once.
+exactly_once() {
+  local n
+  n=$(committed)
+  sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$WORK/.vals" | sort -n > "$WORK/.ids"
+  [ "$n" -eq "$1" ] ||
+    fail "read_committed output has $n records, want exactly $1 ($(sort -u "$WORK/.ids" | wc -l) distinct)"
+  diff "$WORK/.ids" <(expected_ids "$2") > /dev/null ||
+    fail "the committed output is not exactly the expected records"
+}
