@@ -104,8 +104,8 @@ static sl_rc corrupt_at(sl_avro_reader *r, sl_err *err, const char *what)
 
 static sl_rc in_long(sl_avro_reader *r, int64_t *v, sl_err *err)
 {
-    const uint8_t *p;
-    size_t got;
+    const uint8_t *p = NULL;
+    size_t got = 0;
     sl_rc rc = in_need(r, 10, &p, &got, err);
     if (rc != SL_OK)
         return rc;
@@ -120,8 +120,8 @@ static sl_rc in_long(sl_avro_reader *r, int64_t *v, sl_err *err)
 
 static sl_rc read_header(sl_avro_reader *r, sl_err *err)
 {
-    const uint8_t *p;
-    size_t got;
+    const uint8_t *p = NULL;
+    size_t got = 0;
     sl_rc rc;
     int64_t total = 0;
     if ((rc = in_need(r, 4, &p, &got, err)) != SL_OK)
@@ -264,8 +264,8 @@ static void close_part(sl_avro_reader *r)
 /* Reads the next block header and data; SL_EEOF at the end of the part. */
 sl_rc av_reader_block(sl_avro_reader *r, int decode, sl_err *err)
 {
-    const uint8_t *p;
-    size_t got;
+    const uint8_t *p = NULL;
+    size_t got = 0;
     int64_t count, size;
     sl_rc rc;
     if ((rc = in_need(r, 1, &p, &got, err)) != SL_OK)

@@ -113,7 +113,7 @@ int tc_byte(tc_reader *r, int8_t *v)
 
 int tc_i16(tc_reader *r, int16_t *v)
 {
-    uint64_t u;
+    uint64_t u = 0;
     if (varint(r, &u) < 0)
         return -1;
     int64_t s = unzigzag(u);
@@ -125,7 +125,7 @@ int tc_i16(tc_reader *r, int16_t *v)
 
 int tc_i32(tc_reader *r, int32_t *v)
 {
-    uint64_t u;
+    uint64_t u = 0;
     if (varint(r, &u) < 0)
         return -1;
     int64_t s = unzigzag(u);
@@ -137,7 +137,7 @@ int tc_i32(tc_reader *r, int32_t *v)
 
 int tc_i64(tc_reader *r, int64_t *v)
 {
-    uint64_t u;
+    uint64_t u = 0;
     if (varint(r, &u) < 0)
         return -1;
     *v = unzigzag(u);
@@ -188,7 +188,7 @@ int tc_double(tc_reader *r, double *v)
 
 int tc_binary(tc_reader *r, const uint8_t **p, uint32_t *n)
 {
-    uint64_t len;
+    uint64_t len = 0;
     if (varint(r, &len) < 0)
         return -1;
     if (len > (uint64_t)(r->end - r->p))
@@ -281,7 +281,7 @@ static int skip_depth(tc_reader *r, int type, int depth)
         return 0;
     }
     case TC_MAP: {
-        uint64_t n;
+        uint64_t n = 0;
         if (varint(r, &n) < 0)
             return -1;
         if (n == 0)
@@ -471,7 +471,7 @@ void tc_w_byte(tc_writer *w, int fid, int8_t v)
 
 void tc_w_double(tc_writer *w, int fid, double v)
 {
-    uint64_t u;
+    uint64_t u = 0;
     uint8_t b[8];
     memcpy(&u, &v, 8);
     for (int i = 0; i < 8; i++)

@@ -231,7 +231,7 @@ sl_rc sl_metric_roc_auc(const int32_t *y_true, const double *proba,
     for (int64_t i = 0; i < n; i++)
         count[y_true[i]]++;
     for (int c = 0; c < k && rc == SL_OK; c++) {
-        double a;
+        double a = 0;
         if (count[c] == 0 || count[c] == n)
             continue;
         if ((rc = auc_one(y_true, proba, n, k, c, c, &a, err)) == SL_OK) {

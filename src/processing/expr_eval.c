@@ -263,7 +263,7 @@ sl_rc ex_val_materialize(ex_ctx *cx, ex_val *v)
 {
     if (!v->scalar)
         return SL_OK;
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = ex_broadcast(cx, &v->s, &c);
     if (rc)
         return rc;
@@ -424,7 +424,7 @@ static sl_rc arith_f64(int op, const ex_val *a, const ex_val *b,
 static sl_rc eval_arith(ex_ctx *cx, const ex_node *nd, ex_val *a, ex_val *b,
                         ex_val *out)
 {
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc;
     if (a->scalar && b->scalar && (rc = ex_val_materialize(cx, a)) != SL_OK)
         return rc;
@@ -444,7 +444,7 @@ static sl_rc eval_arith(ex_ctx *cx, const ex_node *nd, ex_val *a, ex_val *b,
 static sl_rc eval_neg(ex_ctx *cx, const ex_node *nd, const ex_val *a,
                       ex_val *out)
 {
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = result_col(cx, nd->type, a, NULL, &c);
     int64_t n = cx->n;
     if (rc)
@@ -474,7 +474,7 @@ static sl_rc eval_neg(ex_ctx *cx, const ex_node *nd, const ex_val *a,
 static sl_rc eval_cast(ex_ctx *cx, const ex_node *nd, ex_val *a, ex_val *out)
 {
     sl_rc rc = ex_val_materialize(cx, a);
-    sl_column *c;
+    sl_column *c = NULL;
     if (rc || (rc = result_col(cx, nd->type, a, NULL, &c)) != SL_OK)
         return rc;
     int64_t n = cx->n;
@@ -624,7 +624,7 @@ static sl_rc eval_cmp(ex_ctx *cx, const ex_node *nd, ex_val *a, ex_val *b,
     int op = nd->op;
     int64_t n = cx->n;
     sl_rc rc;
-    sl_column *c;
+    sl_column *c = NULL;
     if (a->scalar && b->scalar && (rc = ex_val_materialize(cx, a)) != SL_OK)
         return rc;
     if (a->scalar) { /* 5 < x  is  x > 5 */

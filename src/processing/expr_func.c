@@ -161,7 +161,7 @@ static sl_rc eval_math_int(ex_ctx *cx, int fn, int digits, ex_val *a,
         memset(a, 0, sizeof *a);
         return SL_OK;
     }
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = like_col(cx, SL_INT64, a->col, NULL, &c);
     if (rc)
         return rc;
@@ -193,7 +193,7 @@ static sl_rc eval_math(ex_ctx *cx, const ex_node *nd, int digits, ex_val *a,
     if (nd->type == SL_INT64)
         return eval_math_int(cx, fn, digits, a, out);
     int64_t n = cx->n;
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = like_col(cx, SL_FLOAT64, a->col, NULL, &c);
     if (rc)
         return rc;
@@ -275,7 +275,7 @@ static sl_rc eval_case(ex_ctx *cx, int upper, const ex_val *a, ex_val *out)
 static sl_rc eval_len(ex_ctx *cx, const ex_val *a, ex_val *out)
 {
     const sl_column *x = a->col;
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = like_col(cx, SL_INT64, x, NULL, &c);
     if (rc)
         return rc;
@@ -323,7 +323,7 @@ static sl_rc eval_match(ex_ctx *cx, int fn, const ex_val *a, const ex_val *b,
                         ex_val *out)
 {
     const sl_column *x = a->col;
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = like_col(cx, SL_BOOL, x, b, &c);
     if (rc)
         return rc;
@@ -350,7 +350,7 @@ static sl_rc eval_match(ex_ctx *cx, int fn, const ex_val *a, const ex_val *b,
 static sl_rc eval_time(ex_ctx *cx, int fn, const ex_val *a, ex_val *out)
 {
     const sl_column *x = a->col;
-    sl_column *c;
+    sl_column *c = NULL;
     sl_rc rc = like_col(cx, SL_INT64, x, NULL, &c);
     if (rc)
         return rc;
