@@ -79,6 +79,19 @@ void sl_kafka_sink_stats_get(void *inst, sl_kafka_sink_stats *out);
  * resumes by itself on its next next(). */
 void sl_kafka_source_pause(void *source);
 void sl_kafka_source_resume(void *source);
+/* The run is ending: the source's next checkpoint() is its last. It waits
+ * for its offset commit (and one still in flight) at most ack_timeout_ms,
+ * and at most 5 s after a stop request, instead of leaving it for a later
+ * checkpoint; when an assigned partition is left uncommitted (the commit
+ * failed or got no answer) it returns SL_EIO: the records after the last
+ * commit will be read again. */
+void sl_kafka_source_finishing(void *source);
+/* Dead-letter row `row` of the batch the source's next() returned last
+ * (valid until the next call), per the source's on_error, with reason:
+ * the streaming runner's way to hand over a record its transforms or
+ * model rejected. Counted as rejected; with on_error: fail, an SL_EPARSE
+ * error naming the record's topic, partition and offset. */
+sl_rc sl_kafka_source_reject_row(void *source, int64_t row, const char *reason, sl_err *err);
 
 /* ---- exactly-once: a Kafka source and a transactional Kafka sink ----
  * (sink `transactional_id`). The runner calls sl_kafka_txn_checkpoint in

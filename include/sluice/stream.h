@@ -5,7 +5,10 @@
  * The streaming runner reuses the spec: source -> transforms -> sink, one
  * batch at a time, with no passes and no split. Stateful transforms need
  * their fitted state from a batch run (a transform.json, opts->transform);
- * stateless chains run from the spec alone.
+ * stateless chains run from the spec alone. With a model (opts->model)
+ * every batch is also scored (streaming inference); a batch the chain or
+ * the scorer rejects is retried row by row and the rows that fail go to
+ * the dead-letter destination with the reason (see below).
  *
  * Loop: next batch (bounded by the source's batch_rows / batch_ms) ->
  * transforms -> sink write; every commit_ms (or every commit_batches
@@ -35,6 +38,18 @@
 
 typedef struct sl_stream_options {
     const char *transform_path; /* transform.json with fitted state, or NULL */
+    const char *model;          /* streaming inference: a registered model
+                                   (models/ml_models/NAME or a version
+                                   directory, see sl_model_ref_resolve), or
+                                   NULL. Each batch, after the spec's own
+                                   transforms, is scored with the version's
+                                   saved transforms and model (scorer.h):
+                                   the sink gets the transformed columns
+                                   plus `prediction` and `proba_<class>`,
+                                   exactly what `sluice predict` writes.
+                                   Excludes transform_path. */
+    int model_version;          /* that model's version; 0 = blessed, else
+                                   latest */
     int64_t max_records;        /* stop after this many source records
                                    (the batch holding the N-th is finished);
                                    0 = no limit */
@@ -64,7 +79,8 @@ typedef struct sl_stream_metrics {
     int64_t records_out;    /* rows written to the sink */
     int64_t records_dlq;    /* records sent to the dead-letter destination */
     int64_t batches;
-    int64_t commits;        /* successful checkpoints */
+    int64_t commits;        /* offset commits the broker accepted (Kafka
+                               source; else successful checkpoints) */
     int64_t commit_errors;  /* commits the broker refused (retried) */
     double commit_seconds;  /* total time spent in checkpoints */
     double last_commit_seconds;

@@ -25,6 +25,10 @@ const char sl_cli_stream_usage[] =
     "\n"
     "streaming options:\n"
     "  --transform PATH              fitted transform.json from a batch run\n"
+    "  --model DIR                   score each record with a registered model\n"
+    "                                (models/ml_models/NAME; default: the spec's\n"
+    "                                'model: PATH'); --version N picks a version\n"
+    "  --max-memory MB               memory budget of the run's buffers (default 256)\n"
     "  --max-records N               stop after N records (finishing the batch)\n"
     "  --max-seconds S               stop after S seconds\n"
     "  --commit-ms N                 offset commit interval (default 1000)\n"
@@ -64,7 +68,8 @@ int sl_cli_stream_option(sl_stream_cli *s, int argc, char **argv, int *i)
     static const char *const with_value[] = {"--port", "--partitions", "--bootstrap-file",
                                              "--max-records", "--max-seconds", "--commit-ms",
                                              "--metrics-file", "--metrics-ms",
-                                             "--metrics-port", "--metrics-addr", NULL};
+                                             "--metrics-port", "--metrics-addr",
+                                             "--max-memory", NULL};
     if (!strcmp(o, "--stream")) {
         s->stream = 1;
         return 1;
@@ -107,6 +112,9 @@ int sl_cli_stream_option(sl_stream_cli *s, int argc, char **argv, int *i)
     } else if (!strcmp(o, "--metrics-port")) {
         if ((r = parse_int(o, v, 0, 65535, &x)) == 1)
             s->metrics_port = x ? (int)x : -1;
+    } else if (!strcmp(o, "--max-memory")) {
+        if ((r = parse_int(o, v, 16, 1 << 20, &x)) == 1)
+            s->max_memory_mb = x;
     } else if (!strcmp(o, "--metrics-addr")) {
         s->metrics_addr = v;
     } else if (!strcmp(o, "--bootstrap-file")) {
@@ -168,10 +176,20 @@ int sl_cli_stream(const sl_cli_args *a, const sl_stream_cli *s)
     if (spec->has_split)
         fprintf(stderr, "sluice: warning: %s: `split` is ignored by --stream (every record "
                         "goes to the sink)\n", spec->file);
-    if (spec->model || spec->evaluate || spec->registry)
-        fprintf(stderr, "sluice: warning: %s: model/evaluate/registry are not run by --stream "
-                        "in this build; running the data pipeline only\n", spec->file);
+    if (spec->model_spec)
+        fprintf(stderr, "sluice: warning: %s: --stream does not train: the spec's model, "
+                        "evaluate and registry sections are ignored%s\n", spec->file,
+                a->model ? "" : " (score with a registered model: --model DIR)");
+    const char *model = a->model ? a->model : spec->model_ref;
+    if (a->version > 0 && !model) {
+        rc = sl_err_set(&err, SL_ECONFIG, "--version %d: no model to take it from; give "
+                        "--model models/ml_models/NAME", a->version);
+        goto out;
+    }
     sl_stream_options o = {.transform_path = a->transform,
+                           .model = model,
+                           .model_version = a->version,
+                           .max_memory_mb = s->max_memory_mb,
                            .max_records = s->max_records,
                            .max_seconds = s->max_seconds,
                            .commit_ms = s->commit_ms,

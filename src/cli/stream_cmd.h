@@ -32,6 +32,7 @@ typedef struct sl_stream_cli {
     int metrics_port;           /* --metrics-port N (-1: N was 0, any free
                                    port; 0: not given) */
     const char *metrics_addr;   /* --metrics-addr HOST */
+    int64_t max_memory_mb;      /* --max-memory MB */
 } sl_stream_cli;
 
 /* If argv[*i] is one of the options above, stores it (advancing *i over
@@ -39,7 +40,8 @@ typedef struct sl_stream_cli {
  * printing a usage error. */
 int sl_cli_stream_option(sl_stream_cli *s, int argc, char **argv, int *i);
 
-/* sluice run SPEC --stream [--transform T] [--max-records N]
+/* sluice run SPEC --stream [--transform T | --model M [--version N]]
+ *   [--max-records N] [--max-memory MB]
  *   [--max-seconds S] [--commit-ms N] [--metrics-file F] [--metrics-ms N]
  *   [--metrics-port N [--metrics-addr HOST]] [--rejects F] */
 int sl_cli_stream(const sl_cli_args *a, const sl_stream_cli *s);

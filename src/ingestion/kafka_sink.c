@@ -16,7 +16,11 @@
  * acknowledgement the streaming runner waits for before it commits the
  * source's offsets. A failed delivery fails the run (librdkafka has
  * already retried it for message.timeout.ms): the offsets of the batches
- * since the last checkpoint stay uncommitted and are read again.
+ * since the last checkpoint stay uncommitted and are read again. A flush
+ * therefore waits as long as librdkafka retries (a broker outage shorter
+ * than message.timeout.ms is ridden out), in 100 ms slices that call the
+ * runner's on_wait (the source stays paused and in its group); only once
+ * a stop is requested does flush_timeout_ms bound the wait.
  *
  * Backpressure: when librdkafka's queue is full (queue.buffering.max.*,
  * a quarter of the run's memory budget, 64 MiB by default) write() serves
@@ -37,16 +41,21 @@
 #include "ingestion/kafka_avro.h"
 #include "ingestion/kafka_internal.h"
 #include "sluice/kafka.h"
+#include "sluice/expr.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
+#include "sluice/stream.h"
 #include "sluice/value.h"
 
-enum { FMT_JSON, FMT_CSV, FMT_AVRO };
+enum { FMT_JSON, FMT_CSV, FMT_AVRO, FMT_RAW };
 
 typedef struct ksink_cfg {
     char *brokers;
     char *topic;
     char *key;
+    char *value;
+    char *partition;
+    sl_strlist header_columns;
     int format;
     char *schema_registry;
     char *schema_dir;
@@ -69,16 +78,32 @@ static const sl_config_entry ksink_map[] = {
     {"topic", SL_CFG_STR, NULL, SL_CFG_REQUIRED, NULL, offsetof(ksink_cfg, topic),
      "Topic to write, one message per row."},
     {"key", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, key),
-     "Column whose value (as text) is the message key, which picks the "
-     "partition (librdkafka's default partitioner); rows where it is null, "
-     "and all rows without `key`, have no key."},
-    {"format", SL_CFG_ENUM, "json", 0, "json|csv|avro", offsetof(ksink_cfg, format),
+     "The message key, as text: a column name, or an expression over the "
+     "columns (`lower(user)`, `id % 100`, as in `derive`). It picks the "
+     "partition with the Java client's partitioner (murmur2 of the key, "
+     "so Kafka Streams and Java producers put a key on the same "
+     "partition; `properties: {partitioner: ...}` changes it). Rows where "
+     "it is null, and all rows without `key`, have no key."},
+    {"partition", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, partition),
+     "An int64 column holding the partition to write each row to, "
+     "overriding the key's partition; null: the partitioner decides. A "
+     "partition the topic does not have fails the delivery."},
+    {"header_columns", SL_CFG_STRLIST, NULL, 0, NULL, offsetof(ksink_cfg, header_columns),
+     "Columns also sent as message headers, per row (`name: value as text`; "
+     "a null is a header without value), after `headers`. They stay in the "
+     "value too; `drop` them first to send them only as headers."},
+    {"value", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, value),
+     "format raw: the column whose bytes (strings) or text (other types) "
+     "are the message value; a null value is sent as a null (a tombstone "
+     "on compacted topics). Default: the only column."},
+    {"format", SL_CFG_ENUM, "json", 0, "json|csv|avro|raw", offsetof(ksink_cfg, format),
      "Message value format: a JSON object per row (keys in column order), "
      "a CSV record per row (no header), or `avro`: one Avro record per row "
      "with Confluent Schema Registry framing (magic byte 0, 4-byte schema "
      "id), readable by Confluent's deserializers; the schema is derived "
      "from the columns (nullable columns as [\"null\", T], timestamps as "
-     "timestamp-micros, dates as date)."},
+     "timestamp-micros, dates as date), or `raw`: one column's bytes as "
+     "they are (see `value`)."},
     {"schema_registry", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, schema_registry),
      "format avro: Confluent Schema Registry URL (`schema.registry.url`), "
      "e.g. `http://registry:8081`. Without `schema_id` the rows' schema is "
@@ -107,8 +132,12 @@ static const sl_config_entry ksink_map[] = {
     {"delimiter", SL_CFG_CHAR, ",", 0, NULL, offsetof(ksink_cfg, delimiter),
      "Field separator of `csv` values."},
     {"flush_timeout_ms", SL_CFG_INT, "60000", 0, NULL, offsetof(ksink_cfg, flush_timeout_ms),
-     "How long a flush (before each offset commit) waits for the broker to "
-     "acknowledge every message before the run fails."},
+     "After a stop request (SIGTERM/SIGINT), how long the sink still waits "
+     "for the broker to acknowledge the messages written before the run "
+     "fails (their records are not committed, so they are read again). "
+     "Until then a flush (before each offset commit) waits as long as "
+     "librdkafka retries a message (`message.timeout.ms`, 300 s by "
+     "default): a shorter broker outage is ridden out."},
     {"transactional_id", SL_CFG_STR, NULL, 0, NULL, offsetof(ksink_cfg, transactional_id),
      "Turns on exactly-once delivery: the producer is transactional with "
      "this `transactional.id`, and with a `kafka` source each checkpoint "
@@ -149,10 +178,16 @@ typedef struct ksink {
     sl_schema *schema;
     sl_kavro_sink *avro; /* format avro */
     int key_col;
+    sl_expr *key_expr; /* `key` when it is not a column name */
+    int value_col;     /* format raw */
+    int part_col;      /* `partition`, or -1 */
+    int *hcols;        /* `header_columns` */
     char num[SL_FMT_MAX + 1]; /* a formatted number (cell_text) */
+    char vnum[SL_FMT_MAX + 1], hnum[SL_FMT_MAX + 1]; /* same, raw values and headers */
     char *buf; /* CSV record */
     size_t cap;
     int64_t produced, queue_full;
+    int64_t stop_seen_ms; /* when a wait first saw the stop request (0: not yet) */
     int64_t delivered, failed; /* written by the delivery-report callback */
     char first_error[256];
     const sl_ctx *ctx; /* on_wait */
@@ -214,7 +249,7 @@ static sl_rc ksink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *er
         return oom(err);
     k->c = c;
     k->ctx = ctx;
-    k->key_col = -1;
+    k->key_col = k->value_col = k->part_col = -1;
     sl_kavro_opts ao = {.section = "sink 'kafka'", .registry = c->schema_registry,
                         .dir = c->schema_dir, .schema_id = c->schema_id,
                         .subject = c->subject, .topic = c->topic};
@@ -223,7 +258,8 @@ static sl_rc ksink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *er
         goto out;
     if ((rc = sl_kafka_conf_new(c->brokers, NULL, NULL, NULL, "sink 'kafka'", &conf, err)) != SL_OK)
         goto out;
-    /* a quarter of the run's memory budget for the producer queue */
+    /* a quarter of the run's memory budget for the producer queue (bytes
+     * of payload; librdkafka also caps it at 100000 messages) */
     char qkb[32];
     snprintf(qkb, sizeof qkb, "%lld", ctx && ctx->memory_budget > 0
              ? (long long)(ctx->memory_budget / 4 / 1024) : 65536LL);
@@ -231,6 +267,7 @@ static sl_rc ksink_init(void **inst, void *config, const sl_ctx *ctx, sl_err *er
                                  {"enable.idempotence", "true"},
                                  {"acks", "all"},
                                  {"compression.type", codecs[c->compression]},
+                                 {"partitioner", "murmur2_random"},
                                  {"queue.buffering.max.kbytes", qkb},
                                  {NULL, NULL}};
     for (int i = 0; defaults[i][0] && rc == SL_OK; i++)
@@ -273,6 +310,34 @@ out:
     return rc;
 }
 
+/* A bare column name (letters, digits, _), as opposed to an expression. */
+static int is_name(const char *s)
+{
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= 'A' && *s <= 'Z')))
+            return 0;
+    return 1;
+}
+
+static sl_rc find_col(const sl_schema *in, const char *what, const char *name, int *idx,
+                      sl_err *err)
+{
+    if ((*idx = sl_schema_find(in, name)) >= 0)
+        return SL_OK;
+    const char **names = sl_calloc((size_t)in->n + 1, sizeof *names);
+    if (!names)
+        return oom(err);
+    for (int i = 0; i < in->n; i++)
+        names[i] = in->fields[i].name;
+    const char *near = sl_closest_name(names, name);
+    sl_rc rc = sl_err_set(err, SL_ECONFIG, "sink 'kafka': %s column '%s' is not in the data%s%s%s",
+                          what, name, near ? " (did you mean '" : "", near ? near : "",
+                          near ? "'?)" : "");
+    sl_free(names);
+    return rc;
+}
+
 static sl_rc ksink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err *err)
 {
     ksink *k = inst;
@@ -292,31 +357,54 @@ static sl_rc ksink_open(void *inst, const sl_schema *in, sl_schema **out, sl_err
             return rc;
         }
     }
-    if (k->c->key) {
-        k->key_col = sl_schema_find(in, k->c->key);
-        if (k->key_col < 0) {
-            const char **names = sl_calloc((size_t)in->n + 1, sizeof *names);
-            if (!names)
-                return oom(err);
-            for (int i = 0; i < in->n; i++)
-                names[i] = in->fields[i].name;
-            const char *near = sl_closest_name(names, k->c->key);
-            sl_rc rc = sl_err_set(err, SL_ECONFIG, "sink 'kafka': key column '%s' is not in the "
-                                  "data%s%s%s", k->c->key, near ? " (did you mean '" : "",
-                                  near ? near : "", near ? "'?)" : "");
-            sl_free(names);
-            return rc;
-        }
+    sl_rc rc = SL_OK;
+    const ksink_cfg *c = k->c;
+    if (c->key && (k->key_col = sl_schema_find(in, c->key)) < 0) {
+        if (is_name(c->key))
+            return find_col(in, "key", c->key, &k->key_col, err);
+        sl_type t;
+        sl_err why;
+        sl_err_clear(&why);
+        if (sl_expr_parse(c->key, &k->key_expr, &why) != SL_OK ||
+            sl_expr_bind(k->key_expr, in, &t, &why) != SL_OK)
+            return sl_err_set(err, SL_ECONFIG, "sink 'kafka': key '%s': %s", c->key, why.msg);
     }
+    if (c->partition) {
+        if ((rc = find_col(in, "partition", c->partition, &k->part_col, err)) != SL_OK)
+            return rc;
+        if (in->fields[k->part_col].type != SL_INT64)
+            return sl_err_set(err, SL_ECONFIG, "sink 'kafka': partition column '%s' is %s, "
+                              "expected int64", c->partition,
+                              sl_type_name(in->fields[k->part_col].type));
+    }
+    if (c->value && c->format != FMT_RAW)
+        return sl_err_set(err, SL_ECONFIG, "sink 'kafka': `value: %s` is for format raw "
+                          "(the other formats write every column)", c->value);
+    if (c->format == FMT_RAW) {
+        if (c->value)
+            rc = find_col(in, "value", c->value, &k->value_col, err);
+        else if (in->n == 1)
+            k->value_col = 0;
+        else
+            rc = sl_err_set(err, SL_ECONFIG, "sink 'kafka': format raw writes one column and "
+                            "the data has %d: name it with `value: COLUMN`", in->n);
+        if (rc != SL_OK)
+            return rc;
+    }
+    if (c->header_columns.n > 0 &&
+        !(k->hcols = sl_calloc((size_t)c->header_columns.n, sizeof *k->hcols)))
+        return oom(err);
+    for (int i = 0; i < c->header_columns.n && rc == SL_OK; i++)
+        rc = find_col(in, "header", c->header_columns.items[i], &k->hcols[i], err);
+    if (rc != SL_OK)
+        return rc;
     return k->avro ? sl_kavro_sink_open(k->avro, in, err) : SL_OK;
 }
 
 /* Text of row i of column c: *p (valid until the next call), *n = its
  * length, -1 for null. */
-static void cell_text(ksink *k, const sl_column *c, int64_t i, const char **p,
-                      int64_t *n)
+static void cell_text(char *num, const sl_column *c, int64_t i, const char **p, int64_t *n)
 {
-    char *num = k->num;
     *p = num;
     if (!sl_col_valid(c, i)) {
         *n = -1;
@@ -358,7 +446,7 @@ static sl_rc csv_row(ksink *k, const sl_batch *b, int64_t i, size_t *len)
     for (int j = 0; j < b->schema->n; j++) {
         const char *p;
         int64_t n;
-        cell_text(k, b->cols[j], i, &p, &n);
+        cell_text(k->num, b->cols[j], i, &p, &n);
         size_t need = at + 2 * (size_t)(n > 0 ? n : 0) + 4;
         if (sl_grow((void **)&k->buf, &k->cap, need, 1) != 0)
             return SL_ENOMEM;
@@ -403,18 +491,38 @@ static sl_rc delivery_failed(ksink *k, sl_err *err)
     return SL_OK;
 }
 
+/* A wait for the broker ends by itself only with a delivery report
+ * (librdkafka retries a message for message.timeout.ms); once a stop is
+ * requested, it also ends flush_timeout_ms later, with this error. */
+static sl_rc stop_expired(ksink *k, sl_err *err)
+{
+    if (!sl_stream_stop_requested())
+        return SL_OK;
+    int64_t now = sl_kafka_now_ms();
+    if (k->stop_seen_ms == 0)
+        k->stop_seen_ms = now;
+    if (now - k->stop_seen_ms < k->c->flush_timeout_ms)
+        return SL_OK;
+    return sl_err_set(err, SL_EIO, "sink 'kafka': %d messages to '%s' still not acknowledged "
+                      "%lld ms after the stop request (is the broker reachable?)",
+                      rd_kafka_outq_len(k->rk), k->c->topic, (long long)k->c->flush_timeout_ms);
+}
+
+/* One message: value v (NULL: a null value) of n bytes, key (kn < 0: no
+ * key), partition (RD_KAFKA_PARTITION_UA: the partitioner's), headers
+ * copied from hdrs (may be NULL) for each attempt. */
 static sl_rc produce(ksink *k, const char *v, size_t n, const char *key, int64_t kn,
-                     sl_err *err)
+                     int32_t part, const rd_kafka_headers_t *hdrs, sl_err *err)
 {
     const void *kp = kn >= 0 ? key : NULL;
     size_t kl = kn >= 0 ? (size_t)kn : 0;
     for (;;) {
-        rd_kafka_headers_t *h = k->hdrs ? rd_kafka_headers_copy(k->hdrs) : NULL;
-        if (k->hdrs && !h)
+        rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
+        if (hdrs && !h)
             return oom(err);
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_VALUE((void *)v, n),
-            RD_KAFKA_V_KEY(kp, kl),
+            k->rk, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_PARTITION(part),
+            RD_KAFKA_V_VALUE((void *)v, n), RD_KAFKA_V_KEY(kp, kl),
             RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             k->produced++;
@@ -432,6 +540,8 @@ static sl_rc produce(ksink *k, const char *v, size_t n, const char *key, int64_t
             k->ctx->on_wait(k->ctx->wait_arg);
         rd_kafka_poll(k->rk, 100);
         sl_rc rc = delivery_failed(k, err);
+        if (rc == SL_OK)
+            rc = stop_expired(k, err);
         if (rc != SL_OK)
             return rc;
     }
@@ -538,9 +648,32 @@ sl_rc sl_ksink_txn_abort(void *inst, sl_err *err)
     return SL_OK;
 }
 
+/* The headers of row i: `headers`, then `header_columns` as text. */
+static sl_rc row_headers(ksink *k, const sl_batch *in, int64_t i, rd_kafka_headers_t **rh,
+                         sl_err *err)
+{
+    if (*rh)
+        rd_kafka_headers_destroy(*rh);
+    *rh = k->hdrs ? rd_kafka_headers_copy(k->hdrs)
+                  : rd_kafka_headers_new((size_t)k->c->header_columns.n);
+    if (!*rh)
+        return oom(err);
+    for (int j = 0; j < k->c->header_columns.n; j++) {
+        const char *p;
+        int64_t n;
+        cell_text(k->hnum, in->cols[k->hcols[j]], i, &p, &n);
+        if (rd_kafka_header_add(*rh, k->c->header_columns.items[j], -1, n >= 0 ? p : NULL,
+                                n >= 0 ? (ssize_t)n : 0))
+            return oom(err);
+    }
+    return SL_OK;
+}
+
 static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
 {
     ksink *k = inst;
+    sl_column *kc = NULL;
+    rd_kafka_headers_t *rh = NULL;
     sl_jsonl_writer *w = NULL;
     const char *text = NULL;
     size_t tlen = 0, pos = 0;
@@ -559,11 +692,20 @@ static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
             goto out;
         text = jl_writer_text(w, &tlen);
     }
+    if (k->key_expr && (rc = sl_expr_eval(k->key_expr, in, &kc, err)) != SL_OK)
+        goto out;
+    const sl_column *keys = kc ? kc : k->key_col >= 0 ? in->cols[k->key_col] : NULL;
     for (int64_t i = 0; i < in->nrows && rc == SL_OK; i++) {
         const char *v, *key = NULL;
         size_t n;
         int64_t kn = -1;
-        if (w) {
+        if (k->value_col >= 0) {
+            int64_t vn;
+            cell_text(k->vnum, in->cols[k->value_col], i, &v, &vn);
+            n = vn >= 0 ? (size_t)vn : 0;
+            if (vn < 0)
+                v = NULL;
+        } else if (w) {
             const char *nl = memchr(text + pos, '\n', tlen - pos);
             if (!nl) {
                 rc = sl_err_set(err, SL_EINTERNAL, "sink 'kafka': JSON rows do not match the batch");
@@ -584,27 +726,47 @@ static sl_rc ksink_write(void *inst, sl_batch *in, sl_err *err)
             }
             v = k->buf;
         }
-        if (k->key_col >= 0)
-            cell_text(k, in->cols[k->key_col], i, &key, &kn);
-        rc = produce(k, v, n, key, kn, err);
+        if (keys)
+            cell_text(k->num, keys, i, &key, &kn);
+        int32_t part = RD_KAFKA_PARTITION_UA;
+        if (k->part_col >= 0 && sl_col_valid(in->cols[k->part_col], i)) {
+            int64_t p = sl_col_i64(in->cols[k->part_col], i);
+            part = p >= 0 && p <= INT32_MAX ? (int32_t)p : INT32_MAX; /* refused by the broker */
+        }
+        if (k->hcols) {
+            if ((rc = row_headers(k, in, i, &rh, err)) != SL_OK)
+                break;
+            rc = produce(k, v, n, key, kn, part, rh, err);
+        } else {
+            rc = produce(k, v, n, key, kn, part, k->hdrs, err);
+        }
     }
     rd_kafka_poll(k->rk, 0); /* serve delivery reports */
 out:
+    if (rh)
+        rd_kafka_headers_destroy(rh);
+    sl_column_unref(kc);
     sl_jsonl_writer_abort(w);
     return rc;
 }
 
-/* Every message produced so far acknowledged, none failed. */
+/* Every message produced so far acknowledged, none failed: flushed in
+ * slices, the source kept paused and in its group between them, until
+ * the queue is empty, a delivery fails, or a stop request expires. */
+#define FLUSH_SLICE_MS 100
+
 static sl_rc ksink_flush(void *inst, sl_err *err)
 {
     ksink *k = inst;
-    rd_kafka_resp_err_t e = rd_kafka_flush(k->rk, (int)k->c->flush_timeout_ms);
-    if (e == RD_KAFKA_RESP_ERR__TIMED_OUT)
-        return sl_err_set(err, SL_EIO,
-                          "sink 'kafka': %d messages to '%s' not acknowledged within %lld ms "
-                          "(is the broker reachable?)", rd_kafka_outq_len(k->rk), k->c->topic,
-                          (long long)k->c->flush_timeout_ms);
-    return delivery_failed(k, err);
+    sl_rc rc;
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_flush(k->rk, FLUSH_SLICE_MS);
+        if ((rc = delivery_failed(k, err)) != SL_OK || e != RD_KAFKA_RESP_ERR__TIMED_OUT ||
+            (rc = stop_expired(k, err)) != SL_OK)
+            return rc;
+        if (k->ctx && k->ctx->on_wait)
+            k->ctx->on_wait(k->ctx->wait_arg);
+    }
 }
 
 /* A transaction still open at close (a batch run, which has no
@@ -640,6 +802,8 @@ static void ksink_destroy(void *inst)
     }
     if (k->hdrs)
         rd_kafka_headers_destroy(k->hdrs);
+    sl_expr_free(k->key_expr);
+    sl_free(k->hcols);
     sl_schema_free(k->schema);
     sl_kavro_sink_free(k->avro);
     sl_free(k->buf);
@@ -661,7 +825,7 @@ const sl_plugin sl_plugin_sink_kafka = {
     .name = "kafka",
     .kind = SL_PLUGIN_SINK,
     .summary = "Produce one message per row to a Kafka topic (idempotent producer, "
-               "acks=all; JSON, CSV or Confluent Avro values).",
+               "acks=all; JSON, CSV, raw or Confluent Avro values).",
     .example = "sink: {type: kafka, brokers: \"127.0.0.1:9092\", topic: weather-features, "
                "key: date, compression: lz4}",
     .config_map = ksink_map,

@@ -18,13 +18,19 @@
  * forgets its uncommitted progress: its new owner resumes from the last
  * commit (duplicates, never loss).
  *
+ * Commits never block the runner for long: they go through a private
+ * queue (rd_kafka_commit_queue), at most one in flight, waited for in
+ * 100 ms slices that watch the stop request (see "offset commits").
+ *
  * Threading: every function, including the rebalance callback (served
  * inside rd_kafka_consume_batch_queue), runs on the caller's thread.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats/messages.h"
@@ -35,6 +41,7 @@
 #include "sluice/log.h"
 #include "sluice/mem.h"
 #include "sluice/stream.h"
+#include "sluice/value.h"
 
 enum { FMT_JSON, FMT_CSV, FMT_RAW, FMT_AVRO };
 enum { ON_FAIL, ON_SKIP, ON_DLQ };
@@ -45,11 +52,13 @@ typedef struct ksrc_cfg {
     char *pattern;
     char *group;
     int start;
+    char *start_time;
     int format;
     char *schema;
     char *schema_registry;
     char *schema_dir;
     int metadata;
+    sl_strlist header_columns;
     int64_t batch_rows;
     int64_t batch_ms;
     int64_t batch_bytes;
@@ -79,6 +88,12 @@ static const sl_config_entry ksrc_map[] = {
     {"start", SL_CFG_ENUM, "earliest", 0, "earliest|latest", offsetof(ksrc_cfg, start),
      "Where a group with no committed offset for a partition starts reading. "
      "Once the group has committed, it always resumes from its commits."},
+    {"start_time", SL_CFG_STR, NULL, 0, NULL, offsetof(ksrc_cfg, start_time),
+     "Instead of `start`: a partition without a committed offset starts at "
+     "its first message with a timestamp at or after this time (ISO 8601, "
+     "`2026-12-01T00:00:00Z`, or milliseconds since 1970), like "
+     "`kafka-consumer-groups --reset-offsets --to-datetime`; a partition "
+     "with no message that recent starts at its end."},
     {"format", SL_CFG_ENUM, "json", 0, "json|csv|raw|avro", offsetof(ksrc_cfg, format),
      "Message value format: `json` (one JSON object per message, decoded by "
      "the JSON Lines parser), `csv` (one CSV record per message, columns in "
@@ -111,6 +126,10 @@ static const sl_config_entry ksrc_map[] = {
      "Add the columns `_topic` (string), `_partition` (int64), `_offset` "
      "(int64), `_timestamp` (timestamp, the message's) and `_key` (string, "
      "null when the message has no key)."},
+    {"header_columns", SL_CFG_STRLIST, NULL, 0, NULL, offsetof(ksrc_cfg, header_columns),
+     "Message headers to add as string columns of the same name (the "
+     "header's last value when it repeats; null when the message does not "
+     "have it or it has no value), e.g. `[trace_id, tenant]`."},
     {"batch_rows", SL_CFG_INT, "65536", 0, NULL, offsetof(ksrc_cfg, batch_rows),
      "Most messages per batch."},
     {"batch_ms", SL_CFG_INT, "50", 0, NULL, offsetof(ksrc_cfg, batch_ms),
@@ -145,7 +164,9 @@ static const sl_config_entry ksrc_map[] = {
      "from before giving up."},
     {"ack_timeout_ms", SL_CFG_INT, "60000", 0, NULL, offsetof(ksrc_cfg, ack_timeout_ms),
      "How long a checkpoint waits for the dead-letter topic to acknowledge "
-     "dead letters before failing."},
+     "dead letters before failing, and the longest the last offset commit "
+     "of a stream waits for the group coordinator (at most 5 s once a stop "
+     "is requested); a last commit that fails is an error."},
     {"properties", SL_CFG_STRMAP, NULL, 0, NULL, offsetof(ksrc_cfg, properties),
      "librdkafka consumer properties, passed through (e.g. "
      "`security.protocol`, `sasl.mechanism`, `sasl.username`, "
@@ -186,6 +207,13 @@ typedef struct ksrc {
     sl_kdlq *dlq;
     rd_kafka_message_t **m; /* the batch being built */
     size_t m_cap;
+    /* the messages of the batch next() returned last, kept until the next
+     * call so the runner can dead-letter a row its transforms or model
+     * reject (sl_kafka_source_reject_row); rowmsg[r] = message of row r */
+    rd_kafka_message_t **last;
+    size_t last_cap, rowmsg_cap;
+    int64_t nlast, nrows_last;
+    int64_t *rowmsg;
     int64_t nm;
     size_t bytes;
     int64_t *didx; /* per message: decoder index, -1 = rejected before */
@@ -205,12 +233,21 @@ typedef struct ksrc {
     size_t parts_cap;
     int64_t records, rejected, commits, commit_errors, pauses;
     int revoked; /* partitions were revoked or lost since the last rewind */
+    /* offset commits (see "offset commits") */
+    rd_kafka_queue_t *cq;   /* where commit results arrive */
+    int inflight;           /* a commit was sent, its result is not in */
+    int64_t epoch;          /* rebalances so far */
+    int64_t inflight_epoch; /* epoch when the commit in flight was sent */
+    int finishing;          /* the next checkpoint is the run's last */
+    int64_t stop_seen_ms;   /* when a checkpoint first saw the stop request */
+    char commit_err[160];   /* why the last commit failed ("": it did not) */
     int paused;  /* the assignment is paused (backpressure) */
     size_t batch_bytes;     /* batch_bytes, capped by the memory budget */
     int64_t queue_kbytes;   /* the consumer queue's share of the budget */
     const rd_kafka_topic_t *last_rkt; /* note_origin's last partition */
     int32_t last_part;
     int logged_reject;
+    int64_t start_ms; /* start_time, or -1 */
     sl_rc fatal; /* set by the rebalance callback */
     sl_err ferr;
 } ksrc;
@@ -250,6 +287,39 @@ static void set_fatal(ksrc *s, sl_rc rc, const char *what, const char *why)
 
 /* Partitions move in and out; uncommitted progress of a revoked one is
  * dropped on purpose (its records will be read again by the new owner). */
+/* start_time: newly assigned partitions that the group never committed
+ * start at the first offset at or after the time (the end when there is
+ * none); the others keep their commits. Runs in the rebalance callback,
+ * before the assignment, as a Java consumer seeks in
+ * onPartitionsAssigned. */
+static void start_at_time(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(parts->cnt);
+    rd_kafka_resp_err_t e = c && t ? rd_kafka_committed(rk, c, 30000) : RD_KAFKA_RESP_ERR__FAIL;
+    for (int i = 0; c && t && !e && i < c->cnt; i++)
+        if (c->elems[i].offset < 0)
+            rd_kafka_topic_partition_list_add(t, c->elems[i].topic, c->elems[i].partition)->offset =
+                s->start_ms;
+    if (!e && t->cnt > 0)
+        e = rd_kafka_offsets_for_times(rk, t, 30000);
+    for (int i = 0; !e && i < t->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &t->elems[i];
+        rd_kafka_topic_partition_t *dst =
+            rd_kafka_topic_partition_list_find(parts, tp->topic, tp->partition);
+        if (tp->err)
+            e = tp->err;
+        else if (dst)
+            dst->offset = tp->offset >= 0 ? tp->offset : RD_KAFKA_OFFSET_END;
+    }
+    if (e)
+        set_fatal(s, SL_EIO, "start_time", rd_kafka_err2str(e));
+    if (c)
+        rd_kafka_topic_partition_list_destroy(c);
+    if (t)
+        rd_kafka_topic_partition_list_destroy(t);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -270,6 +340,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     }
     if (!assign)
         s->revoked = 1;
+    s->epoch++;
     s->last_rkt = NULL; /* origins were reset */
     if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && e != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
         sl_log(SL_LOG_ERROR, "kafka", "rebalance error: %s", rd_kafka_err2str(e));
@@ -278,6 +349,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
            parts->cnt, pending > 0 ? " (uncommitted progress is read again by the new owner)" : "");
     rd_kafka_error_t *ce = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (assign && s->start_ms >= 0 && parts->cnt > 0)
+        start_at_time(s, rk, parts);
     if (coop)
         ce = assign ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
     else
@@ -300,8 +373,17 @@ static sl_rc make_consumer(ksrc *s, sl_err *err)
 {
     const ksrc_cfg *c = s->c;
     rd_kafka_conf_t *conf = NULL;
-    char qkb[32];
+    /* the pre-fetch queue's share of the budget: in bytes of payload, and
+     * per fetch response (its buffer lives as long as any message from
+     * it). librdkafka's per-message overhead (an op and a message header,
+     * some hundred bytes) is not counted: capping the message count too
+     * halved the throughput (docs/design/streaming.md) */
+    char qkb[32], fmax[32];
+    int64_t share = s->queue_kbytes * 1024;
     snprintf(qkb, sizeof qkb, "%lld", (long long)s->queue_kbytes);
+    snprintf(fmax, sizeof fmax, "%lld", (long long)(share < 52428800 ? (share > 1048576 ? share
+                                                                                : 1048576)
+                                                                     : 52428800));
     sl_rc rc = sl_kafka_conf_new(c->brokers, NULL, NULL, NULL, "source 'kafka'", &conf, err);
     if (rc != SL_OK)
         return rc;
@@ -314,6 +396,7 @@ static sl_rc make_consumer(ksrc *s, sl_err *err)
         {"auto.offset.reset", c->start ? "latest" : "earliest"},
         {"partition.assignment.strategy", "cooperative-sticky"},
         {s->queue_kbytes > 0 ? "queued.max.messages.kbytes" : NULL, qkb},
+        {s->queue_kbytes > 0 ? "fetch.max.bytes" : NULL, fmax},
         {NULL, NULL}};
     for (int i = 0; defaults[i][0] && rc == SL_OK; i++)
         rc = sl_kafka_conf_set(conf, defaults[i][0], defaults[i][1], 0, err);
@@ -328,7 +411,7 @@ static sl_rc make_consumer(ksrc *s, sl_err *err)
     if ((rc = sl_kafka_client_new(RD_KAFKA_CONSUMER, conf, "source 'kafka'", &s->rk, err)) != SL_OK)
         return rc;
     rd_kafka_poll_set_consumer(s->rk);
-    if (!(s->q = rd_kafka_queue_get_consumer(s->rk)))
+    if (!(s->q = rd_kafka_queue_get_consumer(s->rk)) || !(s->cq = rd_kafka_queue_new(s->rk)))
         return sl_err_set(err, SL_EINTERNAL, "source 'kafka': no consumer queue");
     return SL_OK;
 }
@@ -356,18 +439,37 @@ static sl_rc ksrc_init(void **inst, void *config, const sl_ctx *ctx, sl_err *err
         }
         regfree(&re);
     }
+    int64_t start_ms = -1;
+    if (c->start_time) {
+        int64_t us;
+        char *end;
+        long long ms = strtoll(c->start_time, &end, 10);
+        if (*c->start_time && !*end && ms >= 0)
+            start_ms = ms;
+        else if (sl_parse_timestamp(c->start_time, strlen(c->start_time), &us) == 0 && us >= 0)
+            start_ms = us / 1000;
+        else
+            return sl_err_set(err, SL_ECONFIG, "source 'kafka': start_time '%s': expected an "
+                              "ISO 8601 time such as 2026-12-01T00:00:00Z, or milliseconds "
+                              "since 1970", c->start_time);
+    }
     ksrc *s = sl_calloc(1, sizeof *s);
     if (!s)
         return oom(err);
     s->c = c;
-    /* the memory budget's split: an eighth for the pre-fetch queue, at
-     * most an eighth for the batch being built (its decoded columns take
-     * about as much again); the producer has a quarter (kafka_sink.c) */
+    s->start_ms = start_ms;
+    /* the memory budget's split: an eighth for the pre-fetch queue (a
+     * 32nd in payload bytes: librdkafka's per-message overhead, an op and
+     * a header, roughly triples small JSON messages), at
+     * most a sixteenth for the messages of the batch being built (the
+     * batch lives about four times over at its peak: the messages, the
+     * decoder's copy, the columns, the sink's encoding); the producer has
+     * a quarter (kafka_sink.c) */
     s->batch_bytes = (size_t)c->batch_bytes;
     if (ctx && ctx->memory_budget > 0) {
-        s->queue_kbytes = ctx->memory_budget / 8 / 1024;
-        if ((int64_t)s->batch_bytes > ctx->memory_budget / 8)
-            s->batch_bytes = (size_t)(ctx->memory_budget / 8);
+        s->queue_kbytes = ctx->memory_budget / 32 / 1024;
+        if ((int64_t)s->batch_bytes > ctx->memory_budget / 16)
+            s->batch_bytes = (size_t)(ctx->memory_budget / 16);
     }
     const char *rej = c->rejects ? c->rejects : ctx && ctx->rejects_path ? ctx->rejects_path
                                                                           : "rejects.jsonl";
@@ -597,6 +699,14 @@ static sl_rc ksrc_open(void *inst, const sl_schema *in, sl_schema **out, sl_err 
         if ((rc = sl_schema_add(s->out, meta_names[i], meta_types[i], i >= 3, err)) != SL_OK)
             return rc;
     }
+    for (int i = 0; i < s->c->header_columns.n; i++) {
+        const char *h = s->c->header_columns.items[i];
+        if (sl_schema_find(s->out, h) >= 0)
+            return sl_err_set(err, SL_ECONFIG, "source 'kafka': header_columns: the data "
+                              "already has a column '%s'", h);
+        if ((rc = sl_schema_add(s->out, h, SL_STRING, 1, err)) != SL_OK)
+            return rc;
+    }
     if (s->c->format == FMT_JSON || s->c->format == FMT_CSV) {
         sl_msgs_options mo = {.format = s->c->format == FMT_CSV ? SL_MSG_CSV : SL_MSG_JSON,
                               .max_record_bytes = s->c->max_record_bytes,
@@ -612,11 +722,10 @@ static sl_rc ksrc_open(void *inst, const sl_schema *in, sl_schema **out, sl_err 
 
 /* ---- batches ---- */
 
-/* A message that cannot be decoded, per on_error. */
-static sl_rc reject(ksrc *s, int64_t i, const char *reason, sl_err *err)
+/* A bad record (undecodable, or rejected later by the runner), per
+ * on_error. */
+static sl_rc reject_msg(ksrc *s, const rd_kafka_message_t *m, const char *reason, sl_err *err)
 {
-    const rd_kafka_message_t *m = s->m[i];
-    s->bad[i] = 1;
     s->rejected++;
     if (s->c->on_error == ON_FAIL)
         return sl_err_set(err, SL_EPARSE, "source 'kafka': %s [%" PRId32 "] offset %" PRId64 ": %s",
@@ -631,6 +740,13 @@ static sl_rc reject(ksrc *s, int64_t i, const char *reason, sl_err *err)
                                         : "appended to the rejects file");
     }
     return s->c->on_error == ON_DLQ ? sl_kdlq_write(s->dlq, m, reason, err) : SL_OK;
+}
+
+/* A message of the batch being built that cannot be decoded. */
+static sl_rc reject(ksrc *s, int64_t i, const char *reason, sl_err *err)
+{
+    s->bad[i] = 1;
+    return reject_msg(s, s->m[i], reason, err);
 }
 
 /* Report the early rejects of messages before message `upto`. */
@@ -729,6 +845,39 @@ static sl_rc decode_values(ksrc *s, sl_batch **b, sl_err *err)
     return rc;
 }
 
+/* The header_columns of the messages that decoded. */
+static sl_rc add_headers(ksrc *s, sl_batch *b, sl_err *err)
+{
+    sl_rc rc = SL_OK;
+    for (int j = 0; j < s->c->header_columns.n && rc == SL_OK; j++) {
+        const char *name = s->c->header_columns.items[j];
+        sl_column *col = sl_column_new(SL_STRING, b->nrows ? b->nrows : 1);
+        rc = col ? SL_OK : SL_ENOMEM;
+        for (int64_t i = 0; i < s->nm && rc == SL_OK; i++) {
+            if (s->bad[i])
+                continue;
+            rd_kafka_headers_t *h = NULL;
+            const void *v = NULL;
+            size_t vn = 0;
+            if (rd_kafka_message_headers(s->m[i], &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+                rd_kafka_header_get_last(h, name, &v, &vn) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                v = NULL;
+            rc = v ? sl_column_append_str(col, v, vn) : sl_column_append_null(col);
+        }
+        if (rc == SL_OK && col->length != b->nrows)
+            rc = SL_EINTERNAL;
+        if (rc == SL_OK)
+            rc = sl_batch_add_column(b, name, col, err);
+        else
+            sl_column_unref(col);
+    }
+    if (rc == SL_ENOMEM)
+        return oom(err);
+    if (rc == SL_EINTERNAL)
+        return sl_err_set(err, rc, "source 'kafka': header rows do not match the batch");
+    return rc;
+}
+
 /* The metadata columns of the messages that decoded. */
 static sl_rc add_metadata(ksrc *s, sl_batch *b, sl_err *err)
 {
@@ -798,12 +947,56 @@ static void drop_messages(ksrc *s)
     s->bytes = 0;
 }
 
+static void drop_last(ksrc *s)
+{
+    for (int64_t i = 0; i < s->nlast; i++)
+        rd_kafka_message_destroy(s->last[i]);
+    s->nlast = s->nrows_last = 0;
+}
+
+/* The batch's messages become the last batch's (the arrays swap, so
+ * neither is reallocated in the steady state). */
+static sl_rc keep_last(ksrc *s, int64_t nrows, sl_err *err)
+{
+    drop_last(s);
+    if (sl_grow((void **)&s->rowmsg, &s->rowmsg_cap, (size_t)(nrows ? nrows : 1),
+                sizeof *s->rowmsg) != 0) {
+        drop_messages(s);
+        return oom(err);
+    }
+    int64_t r = 0;
+    for (int64_t i = 0; i < s->nm && r < nrows; i++)
+        if (!s->bad[i])
+            s->rowmsg[r++] = i;
+    rd_kafka_message_t **t = s->last;
+    size_t tc = s->last_cap;
+    s->last = s->m;
+    s->last_cap = s->m_cap;
+    s->m = t;
+    s->m_cap = tc;
+    s->nlast = s->nm;
+    s->nrows_last = r;
+    s->nm = 0;
+    s->bytes = 0;
+    return SL_OK;
+}
+
+sl_rc sl_kafka_source_reject_row(void *source, int64_t row, const char *reason, sl_err *err)
+{
+    ksrc *s = source;
+    if (row < 0 || row >= s->nrows_last)
+        return sl_err_set(err, SL_EINVAL, "kafka: no row %lld in the last batch (%lld rows)",
+                          (long long)row, (long long)s->nrows_last);
+    return reject_msg(s, s->last[s->rowmsg[row]], reason, err);
+}
+
 static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
 {
     ksrc *s = inst;
     sl_batch *b = NULL;
     sl_rc rc;
     *out = NULL;
+    drop_last(s);
     if ((rc = fill(s, s->c->batch_ms, err)) != SL_OK)
         return rc;
     size_t n = (size_t)(s->nm ? s->nm : 1);
@@ -818,6 +1011,8 @@ static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
             s->bad[i] = s->didx[i] < 0 || s->bad[i];
     if (rc == SL_OK && s->c->metadata)
         rc = add_metadata(s, b, err);
+    if (rc == SL_OK && s->c->header_columns.n > 0)
+        rc = add_headers(s, b, err);
     if (rc != SL_OK) {
         /* nothing of this batch is emitted, so nothing of it is committed */
         sl_batch_unref(b);
@@ -826,7 +1021,10 @@ static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
     }
     s->records += s->nm;
     advance(s);
-    drop_messages(s);
+    if ((rc = keep_last(s, b->nrows, err)) != SL_OK) {
+        sl_batch_unref(b);
+        return rc;
+    }
     *out = b;
     return SL_OK;
 }
@@ -853,22 +1051,30 @@ sl_rc sl_ksrc_pending(void *inst, rd_kafka_topic_partition_list_t **out, sl_err 
     return SL_OK;
 }
 
-/* l was accepted by the coordinator (per-partition errors excepted). */
-void sl_ksrc_committed(void *inst, const rd_kafka_topic_partition_list_t *l)
+/* l was accepted by the coordinator (per-partition errors excepted): one
+ * commit counted. move = 0 when a rebalance happened since l was sent:
+ * `committed` of a partition revoked (and maybe assigned again) meanwhile
+ * must not jump past its new `emitted`; such a partition is simply
+ * committed again later. */
+static void mark_committed(ksrc *s, const rd_kafka_topic_partition_list_t *l, int move)
 {
-    ksrc *s = inst;
     int ok = 0;
     for (int i = 0; i < l->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &l->elems[i];
-        kpart *k = part_find(s, tp->topic, tp->partition, 0);
-        if (!tp->err && k && k->assigned) {
-            if (tp->offset > k->committed)
-                k->committed = tp->offset;
-            ok++;
-        }
+        if (tp->err)
+            continue;
+        ok++;
+        kpart *k = move ? part_find(s, tp->topic, tp->partition, 0) : NULL;
+        if (k && k->assigned && tp->offset > k->committed)
+            k->committed = tp->offset;
     }
     if (ok > 0)
         s->commits++;
+}
+
+void sl_ksrc_committed(void *inst, const rd_kafka_topic_partition_list_t *l)
+{
+    mark_committed(inst, l, 1);
 }
 
 /* ---- backpressure ---- */
@@ -936,6 +1142,7 @@ sl_rc sl_ksrc_rewind(void *inst, sl_err *err)
     if (!l)
         return oom(err);
     drop_messages(s); /* read while paused: after the position, read again */
+    drop_last(s);
     for (int i = 0; i < s->nparts; i++) {
         kpart *k = &s->parts[i];
         int64_t to = k->committed >= 0 ? k->committed : k->origin;
@@ -965,33 +1172,187 @@ sl_rc sl_ksrc_rewind(void *inst, sl_err *err)
     return rc;
 }
 
+/* ---- offset commits ----
+ * A synchronous rd_kafka_commit waits for the group coordinator, up to
+ * session.timeout.ms while it is unreachable, and the runner would not see
+ * a stop request or its time bound meanwhile. So a commit is sent to a
+ * private queue and its result waited for in COMMIT_SLICE_MS slices:
+ *   - a regular checkpoint waits at most COMMIT_WAIT_MS, and not at all
+ *     once a stop is requested; a commit still unanswered stays in flight
+ *     (at most one: while it is, later checkpoints send nothing, and their
+ *     offsets go with the first commit after its result), and its result
+ *     is taken, and counted once, by whichever later checkpoint finds it;
+ *   - the final checkpoint (sl_kafka_source_finishing) waits for the one in
+ *     flight and for its own, at most ack_timeout_ms and at most
+ *     FINAL_GRACE_MS after the stop request, and fails (SL_EIO) when an
+ *     assigned partition is left uncommitted: whoever stopped the run must
+ *     learn that records will be read again.
+ * A commit is sent only once the sink acknowledged every row of the
+ * offsets it carries (the runner's protocol), so a result that arrives
+ * late can only move `committed` forward over acknowledged rows. No commit
+ * is sent for a lost assignment: the partitions belong to someone else,
+ * who resumes from the last commit. */
+#define COMMIT_SLICE_MS 100
+#define COMMIT_WAIT_MS 1000
+#define FINAL_GRACE_MS 5000
+#define NO_CAP ((int64_t)1 << 40)
+
+void sl_kafka_source_finishing(void *inst)
+{
+    ((ksrc *)inst)->finishing = 1;
+}
+
+/* Until when the checkpoint begun at start may wait for a commit result
+ * (monotonic ms); earlier once a stop is requested. */
+static int64_t commit_deadline(ksrc *s, int64_t start)
+{
+    int64_t now = sl_kafka_now_ms();
+    if (s->stop_seen_ms == 0 && sl_stream_stop_requested())
+        s->stop_seen_ms = now;
+    if (!s->finishing)
+        return s->stop_seen_ms ? now : start + COMMIT_WAIT_MS;
+    int64_t d = start + s->c->ack_timeout_ms;
+    if (s->stop_seen_ms && s->stop_seen_ms + FINAL_GRACE_MS < d)
+        d = s->stop_seen_ms + FINAL_GRACE_MS;
+    return d;
+}
+
+/* A failed commit: authorization and configuration errors end the run;
+ * the rest (a rebalance in progress, the coordinator away) leave the
+ * offsets pending for the next checkpoint or the next owner, and neither
+ * loses a record. */
+static sl_rc commit_failed(ksrc *s, rd_kafka_resp_err_t e, sl_err *err)
+{
+    s->commit_errors++;
+    snprintf(s->commit_err, sizeof s->commit_err, "%s", rd_kafka_err2str(e));
+    if (sl_kafka_rc(e) == SL_ECONFIG)
+        return sl_err_set(err, SL_ECONFIG, "source 'kafka': commit: %s", rd_kafka_err2str(e));
+    if (!s->finishing)
+        sl_log(SL_LOG_WARN, "kafka", "offset commit failed (retried at the next checkpoint): %s",
+               rd_kafka_err2str(e));
+    return SL_OK;
+}
+
+static sl_rc commit_result(ksrc *s, rd_kafka_event_t *ev, sl_err *err)
+{
+    rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+    const rd_kafka_topic_partition_list_t *l = rd_kafka_event_topic_partition_list(ev);
+    s->inflight = 0;
+    if (!e && l)
+        mark_committed(s, l, s->inflight_epoch == s->epoch);
+    for (int i = 0; !e && l && i < l->cnt; i++)
+        e = l->elems[i].err;
+    if (!e || e == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        s->commit_err[0] = '\0';
+        return SL_OK;
+    }
+    return commit_failed(s, e, err);
+}
+
+/* Take the result of the commit in flight, waiting until it is in, or
+ * commit_deadline or start + max_ms passed (max_ms 0: only if it is in). */
+static sl_rc commit_wait(ksrc *s, int64_t start, int64_t max_ms, sl_err *err)
+{
+    sl_rc rc = SL_OK;
+    while (s->inflight && rc == SL_OK) {
+        int64_t d = commit_deadline(s, start);
+        int64_t left = (d < start + max_ms ? d : start + max_ms) - sl_kafka_now_ms();
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(
+            s->cq, left <= 0 ? 0 : (int)(left < COMMIT_SLICE_MS ? left : COMMIT_SLICE_MS));
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT)
+            rc = commit_result(s, ev, err);
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        else if (left <= 0)
+            break;
+    }
+    return rc;
+}
+
+/* Assigned partitions whose progress is not committed. */
+static int uncommitted(const ksrc *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nparts; i++)
+        n += s->parts[i].assigned && s->parts[i].emitted > s->parts[i].committed;
+    return n;
+}
+
+static sl_rc final_failed(ksrc *s, int64_t start, int lost, sl_err *err)
+{
+    char why[200];
+    if (lost)
+        snprintf(why, sizeof why, "the group took the partitions away (assignment lost)");
+    else if (s->inflight)
+        snprintf(why, sizeof why, "no answer from the group coordinator within %lld ms",
+                 (long long)(sl_kafka_now_ms() - start));
+    else
+        snprintf(why, sizeof why, "%s", s->commit_err[0] ? s->commit_err : "not committed");
+    return sl_err_set(err, SL_EIO, "source 'kafka': final offset commit failed for %d "
+                      "partition(s): %s; the records after the last commit will be read again",
+                      uncommitted(s), why);
+}
+
 static sl_rc ksrc_checkpoint(void *inst, sl_err *err)
 {
     ksrc *s = inst;
     rd_kafka_topic_partition_list_t *l = NULL;
-    sl_rc rc = sl_ksrc_pending(s, &l, err);
-    if (rc != SL_OK || l->cnt == 0)
+    int64_t start = sl_kafka_now_ms();
+    int lost = 0;
+    /* an earlier commit's result; the final checkpoint waits for it */
+    sl_rc rc = commit_wait(s, start, s->finishing ? NO_CAP : 0, err);
+    if (rc != SL_OK || s->inflight)
+        goto out; /* a regular checkpoint: its offsets go with a later commit */
+    if ((rc = sl_ksrc_pending(s, &l, err)) != SL_OK || l->cnt == 0)
         goto out;
-    rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, l, 0);
-    if (!e)
-        sl_ksrc_committed(s, l);
-    for (int i = 0; !e && i < l->cnt; i++)
-        e = l->elems[i].err;
-    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        s->commit_errors++;
-        if (sl_kafka_rc(e) == SL_ECONFIG)
-            rc = sl_err_set(err, SL_ECONFIG, "source 'kafka': commit: %s", rd_kafka_err2str(e));
-        else
-            /* e.g. a rebalance in progress: the offsets stay pending and
-             * go with the next checkpoint, or are read again by the next
-             * owner; neither loses a record */
-            sl_log(SL_LOG_WARN, "kafka", "offset commit failed (retried at the next "
-                   "checkpoint): %s", rd_kafka_err2str(e));
+    if ((lost = rd_kafka_assignment_lost(s->rk))) {
+        sl_log(SL_LOG_WARN, "kafka", "group '%s': assignment lost, not committing: the next "
+               "owner of the partitions resumes from the last commit", s->c->group);
+        goto out;
     }
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(s->rk, l, s->cq, NULL, NULL);
+    if (e) {
+        rc = commit_failed(s, e, err);
+        goto out;
+    }
+    s->inflight = 1;
+    s->inflight_epoch = s->epoch;
+    rc = commit_wait(s, start, NO_CAP, err);
 out:
+    if (rc == SL_OK && s->finishing && uncommitted(s) > 0)
+        rc = final_failed(s, start, lost, err);
     if (l)
         rd_kafka_topic_partition_list_destroy(l);
     return rc;
+}
+
+/* A commit librdkafka still holds (deferred while the group coordinator
+ * is unreachable) keeps rd_kafka_consumer_close and rd_kafka_destroy
+ * waiting until it expires, up to session.timeout.ms. The run was told
+ * that commit failed, so the handle is then destroyed on a detached thread
+ * without the consumer close (so no callback can reach the freed source)
+ * and nobody waits: the process may exit first, which to the group looks
+ * like a crash (the partitions move after session.timeout.ms). */
+static void *reap_consumer(void *rk)
+{
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return NULL;
+}
+
+static void release_consumer(ksrc *s)
+{
+    pthread_attr_t a;
+    pthread_t th;
+    if (s->rk && s->inflight && pthread_attr_init(&a) == 0) {
+        int ok = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) == 0 &&
+                 pthread_create(&th, &a, reap_consumer, s->rk) == 0;
+        pthread_attr_destroy(&a);
+        if (ok)
+            s->rk = NULL;
+    }
+    if (s->rk)
+        rd_kafka_destroy(s->rk); /* closes the consumer if close() did not */
+    s->rk = NULL;
 }
 
 static sl_rc ksrc_close(void *inst, sl_err *err)
@@ -1004,8 +1365,13 @@ static sl_rc ksrc_close(void *inst, sl_err *err)
         s->q = NULL;
     }
     drop_messages(s);
-    /* leaves the group; commits nothing (auto-commit is off) */
-    rd_kafka_resp_err_t e = s->rk ? rd_kafka_consumer_close(s->rk) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    drop_last(s);
+    /* a commit still in flight (a failed run): its result if it comes soon */
+    commit_wait(s, sl_kafka_now_ms(), COMMIT_WAIT_MS, NULL);
+    /* leaves the group; commits nothing (auto-commit is off). Not while
+     * librdkafka holds a commit: that would wait for it (release_consumer) */
+    rd_kafka_resp_err_t e = s->rk && !s->inflight ? rd_kafka_consumer_close(s->rk)
+                                                  : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (e && rc == SL_OK)
         sl_log(SL_LOG_WARN, "kafka", "consumer close: %s", rd_kafka_err2str(e));
     return rc;
@@ -1017,11 +1383,13 @@ static void ksrc_destroy(void *inst)
     if (!s)
         return;
     drop_messages(s);
+    drop_last(s);
     sl_kdlq_close(s->dlq, 0, NULL);
     if (s->q)
         rd_kafka_queue_destroy(s->q);
-    if (s->rk)
-        rd_kafka_destroy(s->rk); /* closes the consumer if close() did not */
+    if (s->cq)
+        rd_kafka_queue_destroy(s->cq);
+    release_consumer(s);
     sl_msgs_free(s->dec);
     sl_kavro_src_free(s->avro);
     sl_schema_free(s->data);
@@ -1031,6 +1399,8 @@ static void ksrc_destroy(void *inst)
         sl_free(s->parts[i].topic);
     sl_free(s->parts);
     sl_free(s->m);
+    sl_free(s->last);
+    sl_free(s->rowmsg);
     sl_free(s->didx);
     sl_free(s->midx);
     sl_free(s->bad);

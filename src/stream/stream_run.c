@@ -29,7 +29,9 @@
 #include "sluice/metrics_http.h"
 #include "sluice/progress.h"
 #include "sluice/prom.h"
+#include "sluice/scorer.h"
 #include "sluice/stream.h"
+#include "sluice/train.h"
 
 #define DEFAULT_COMMIT_MS 1000
 #define DEFAULT_MAX_MEMORY_MB 256
@@ -63,6 +65,8 @@ typedef struct srun {
     sl_inst *t; /* the transforms in use (tf.t or own) */
     sl_inst *own;
     int nt, nown;
+    sl_scorer *sc; /* streaming inference (opts->model), after the chain */
+    sl_schema *scored; /* the scorer's output schema: the sink's input */
     sl_inst src, sink;
     char sink_path[SL_PATH_MAX];
     int eos; /* exactly-once: Kafka source -> transactional Kafka sink */
@@ -90,6 +94,9 @@ static void refresh(srun *r)
         sl_kafka_source_stats st;
         sl_kafka_source_stats_get(r->src.h, &st);
         m->lag = st.lag;
+        /* the source's own count: a checkpoint with nothing to commit, or
+         * whose commit fails (maybe later, asynchronously), is not one */
+        m->commits = st.commits;
         m->commit_errors = st.commit_errors;
         /* room for every partition assigned now, and a few more in case a
          * rebalance added some since (missing ones are hidden as revoked
@@ -149,8 +156,8 @@ static sl_rc checkpoint(srun *r, sl_err *err)
     }
     r->m->last_commit_seconds = sl_now() - t;
     r->m->commit_seconds += r->m->last_commit_seconds;
-    if (rc == SL_OK)
-        r->m->commits++;
+    if (rc == SL_OK && !is_kafka_source(r))
+        r->m->commits++; /* a Kafka source counts its own (refresh) */
     return rc;
 }
 
@@ -209,6 +216,25 @@ static sl_rc setup_transforms(srun *r, sl_err *err)
     return SL_OK;
 }
 
+/* Streaming inference: the registered version's scorer, the same one
+ * `sluice predict` and `sluice serve` use (no training/serving skew). */
+static sl_rc open_scorer(srun *r, sl_err *err)
+{
+    if (!r->o.model)
+        return SL_OK;
+    sl_model_ref ref;
+    sl_rc rc = sl_model_ref_resolve(r->o.model, r->o.model_version, &ref, err);
+    if (rc != SL_OK)
+        return rc;
+    sl_scorer_options so = {.keep = SL_SCORER_KEEP_TRANSFORMED};
+    if ((rc = sl_scorer_open(ref.dir, &so, &r->sc, err)) != SL_OK)
+        return rc;
+    if (!r->o.quiet)
+        sl_log(SL_LOG_INFO, "stream", "%s: scoring with %s", r->def->name ? r->def->name :
+               "stream", ref.dir);
+    return SL_OK;
+}
+
 /* Backpressure: the sink's queue is full; stop fetching, stay in the
  * group. step() resumes once the write returns. */
 static void sink_waits(void *arg)
@@ -225,13 +251,21 @@ static sl_rc open_all(srun *r, sl_err *err)
     if (!def->sink.plugin)
         return sl_err_set(err, SL_ECONFIG, "a stream needs a `sink:` (e.g. {type: kafka, "
                           "topic: ...})");
-    if ((rc = setup_transforms(r, err)) != SL_OK)
+    if (r->o.model && r->o.transform_path)
+        return sl_err_set(err, SL_ECONFIG, "--transform %s and a model (%s): the model's "
+                          "version applies its own saved transforms; drop --transform",
+                          r->o.transform_path, r->o.model);
+    if ((rc = setup_transforms(r, err)) != SL_OK || (rc = open_scorer(r, err)) != SL_OK)
         return rc;
     if (def->schema_path) {
         if ((rc = sl_schema_load_json(def->schema_path, &r->hint, err)) != SL_OK)
             return rc;
     } else if (r->use_tf && !(r->hint = sl_schema_copy(r->tf.in))) {
         return sl_err_set(err, SL_ENOMEM, "out of memory");
+    } else if (r->sc && r->nt == 0 && (rc = sl_scorer_source_hint(r->sc, &r->hint, err)) != SL_OK) {
+        /* raw records straight into the scorer: read them exactly as the
+         * training data was read */
+        return rc;
     }
     int64_t budget = (r->o.max_memory_mb > 0 ? r->o.max_memory_mb : DEFAULT_MAX_MEMORY_MB) << 20;
     sl_ctx sctx = {.spec_file = def->spec_file, .schema_hint = r->hint,
@@ -247,6 +281,11 @@ static sl_rc open_all(srun *r, sl_err *err)
             return rc;
         cur = r->t[i].out;
     }
+    if (r->sc) {
+        if ((rc = sl_scorer_output_schema(r->sc, cur, &r->scored, err)) != SL_OK)
+            return rc;
+        cur = r->scored;
+    }
     if ((rc = plan_sink(r, err)) != SL_OK)
         return rc;
     sl_ctx kctx = {.spec_file = def->spec_file, .quiet = r->o.quiet,
@@ -260,11 +299,92 @@ static sl_rc open_all(srun *r, sl_err *err)
     return SL_OK;
 }
 
-/* One batch: source -> transforms -> sink. *eof at the end of a finite
- * source. */
-static sl_rc step(srun *r, int *eof, sl_err *err)
+/* The chain, then the scorer: consumes *b, leaves the result (or NULL). */
+static sl_rc process(srun *r, sl_batch **b, sl_err *err)
+{
+    sl_rc rc = sl_chain_apply(r->t, r->nt, b, err);
+    if (rc == SL_OK && r->sc && (*b)->nrows > 0) {
+        sl_batch *in = *b;
+        *b = NULL;
+        rc = sl_scorer_apply(r->sc, in, b, err);
+    }
+    return rc;
+}
+
+static sl_rc emit(srun *r, sl_batch *b, sl_err *err)
+{
+    if (b->nrows == 0)
+        return SL_OK;
+    r->m->records_out += b->nrows;
+    r->txn_out += b->nrows;
+    return r->sink.p->write(r->sink.h, b, err);
+}
+
+/* Errors that blame the records rather than the run. */
+static int record_error(sl_rc rc)
+{
+    return rc == SL_EPARSE || rc == SL_ESCHEMA || rc == SL_EINVAL || rc == SL_ELIMIT;
+}
+
+/* Rows [lo, hi) of in as a batch of their own. */
+static sl_rc slice(const sl_batch *in, int64_t lo, int64_t hi, sl_batch **out, sl_err *err)
+{
+    sl_batch *b = sl_batch_new(in->schema, hi - lo);
+    sl_rc rc = b ? SL_OK : SL_ENOMEM;
+    for (int j = 0; b && j < in->schema->n && rc == SL_OK; j++)
+        for (int64_t i = lo; i < hi && rc == SL_OK; i++)
+            rc = sl_column_append_from(b->cols[j], in->cols[j], i);
+    if (rc == SL_OK)
+        rc = sl_batch_seal(b, err);
+    if (rc != SL_OK) {
+        sl_batch_unref(b);
+        return rc == SL_ENOMEM ? sl_err_set(err, SL_ENOMEM, "out of memory") : rc;
+    }
+    *out = b;
+    return SL_OK;
+}
+
+/* A batch the chain or the model rejected: find the records to blame by
+ * halving it (good halves are written whole, in order), and hand each one
+ * to the source's dead-letter destination with the reason. One bad record
+ * in n costs O(log n) chain runs; what is left is written as before. */
+static sl_rc bisect(srun *r, const sl_batch *in, int64_t lo, int64_t hi, sl_err *err)
 {
     sl_batch *b = NULL;
+    sl_err why;
+    sl_err_clear(&why);
+    sl_rc rc = slice(in, lo, hi, &b, err);
+    if (rc != SL_OK)
+        return rc;
+    rc = process(r, &b, &why);
+    if (rc == SL_OK) {
+        rc = emit(r, b, err);
+    } else if (!record_error(rc)) {
+        *err = why;
+    } else if (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if ((rc = bisect(r, in, lo, mid, err)) == SL_OK)
+            rc = bisect(r, in, mid, hi, err);
+    } else {
+        char reason[SL_ERR_MSG_MAX + SL_ERR_FIELD_MAX + 16];
+        if (why.field[0] && !strstr(why.msg, why.field))
+            snprintf(reason, sizeof reason, "column '%s': %s", why.field, why.msg);
+        else
+            snprintf(reason, sizeof reason, "%s", why.msg);
+        /* a dead letter is not a record in */
+        r->m->records_in--;
+        r->txn_in--;
+        rc = sl_kafka_source_reject_row(r->src.h, lo, reason, err);
+    }
+    sl_batch_unref(b);
+    return rc;
+}
+
+/* One batch: source -> transforms (-> model) -> sink. *eof at the end of a
+ * finite source. */
+static sl_rc step(srun *r, int *eof, sl_err *err)
+{
+    sl_batch *b = NULL, *in = NULL;
     sl_rc rc = r->src.p->next(r->src.h, &b, err);
     if (rc == SL_EEOF) {
         *eof = 1;
@@ -275,13 +395,21 @@ static sl_rc step(srun *r, int *eof, sl_err *err)
     r->m->batches++;
     r->m->records_in += b->nrows;
     r->txn_in += b->nrows;
-    if (b->nrows > 0 && (rc = sl_chain_apply(r->t, r->nt, &b, err)) == SL_OK && b->nrows > 0) {
-        r->m->records_out += b->nrows;
-        r->txn_out += b->nrows;
-        rc = r->sink.p->write(r->sink.h, b, err);
+    if (b->nrows > 0) {
+        /* a Kafka source can take records back as dead letters: keep the
+         * input for that (the transforms then copy what they change,
+         * sharing the columns they do not) */
+        if (is_kafka_source(r))
+            in = sl_batch_ref(b);
+        rc = process(r, &b, err);
+        if (rc == SL_OK)
+            rc = emit(r, b, err);
+        else if (in && record_error(rc))
+            rc = bisect(r, in, 0, in->nrows, err);
         if (is_kafka_source(r))
             sl_kafka_source_resume(r->src.h);
     }
+    sl_batch_unref(in);
     sl_batch_unref(b);
     return rc;
 }
@@ -360,6 +488,9 @@ static sl_rc loop(srun *r, sl_err *err)
 static sl_rc finish(srun *r, sl_err *err)
 {
     sl_rc rc = SL_OK;
+    /* its last commit is bounded, and an error when it fails (kafka.h) */
+    if (is_kafka_source(r))
+        sl_kafka_source_finishing(r->src.h);
     if (r->sink.p->checkpoint)
         rc = checkpoint(r, err);
     else if (r->sink.p->flush)
@@ -368,7 +499,7 @@ static sl_rc finish(srun *r, sl_err *err)
         rc = sl_inst_close(&r->sink, err);
     if (rc == SL_OK && !r->sink.p->checkpoint && r->src.p->checkpoint) {
         rc = r->src.p->checkpoint(r->src.h, err);
-        if (rc == SL_OK)
+        if (rc == SL_OK && !is_kafka_source(r))
             r->m->commits++;
     }
     return rc;
@@ -444,6 +575,8 @@ sl_rc sl_stream_run(const sl_pipeline_def *def, const sl_stream_options *opts,
     if (r.use_tf)
         sl_transform_file_free(&r.tf);
     sl_schema_free(r.hint);
+    sl_schema_free(r.scored);
+    sl_scorer_close(r.sc);
     metrics->seconds = sl_now() - r.t0;
     return rc;
 }

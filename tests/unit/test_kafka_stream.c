@@ -92,6 +92,15 @@ static void unload(spec_def *sd)
     sl_spec_free(sd->spec);
 }
 
+/* Run sd's stream; any error fails the test with its message. */
+static void run_ok(const spec_def *sd, const sl_stream_options *o, sl_stream_metrics *m)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    if (sl_stream_run(&sd->def, o, m, &err) != SL_OK)
+        fail_msg("run: %s", err.msg);
+}
+
 static const char *schema_file(void)
 {
     const char *p = tpath("schema.json");
@@ -124,11 +133,7 @@ static void test_topic_to_topic(void **state)
     sl_stream_options o = {.max_records = 200, .max_seconds = 60, .quiet = 1,
                            .metrics_file = tpath("metrics.prom")};
     sl_stream_metrics m;
-    sl_err err;
-    sl_err_clear(&err);
-    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
-    if (rc != SL_OK)
-        fail_msg("run: %s", err.msg);
+    run_ok(&sd, &o, &m);
     assert_int_equal(m.stopped_by, 2);
     assert_int_equal(m.records_in, 200);
     assert_int_equal(m.records_out, 100);
@@ -165,10 +170,7 @@ static void test_topic_to_topic(void **state)
     produce_json(M.bootstrap, "s-in", 1000, 10, -1);
     o.max_records = 10;
     o.metrics_file = NULL;
-    sl_err_clear(&err);
-    rc = sl_stream_run(&sd.def, &o, &m, &err);
-    if (rc != SL_OK)
-        fail_msg("run 2: %s", err.msg);
+    run_ok(&sd, &o, &m);
     assert_int_equal(m.records_in, 10);
     assert_int_equal(m.records_out, 5);
     unload(&sd);
@@ -192,11 +194,7 @@ static void test_dlq_and_time_bound(void **state)
     /* stops at 4 records (good + dead letters); the time bound is a safety net */
     sl_stream_options o = {.max_records = 4, .max_seconds = 60, .commit_ms = 200, .quiet = 1};
     sl_stream_metrics m;
-    sl_err err;
-    sl_err_clear(&err);
-    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
-    if (rc != SL_OK)
-        fail_msg("run: %s", err.msg);
+    run_ok(&sd, &o, &m);
     assert_int_equal(m.stopped_by, 2);
     assert_int_equal(m.records_in, 2);
     assert_int_equal(m.records_dlq, 2);
@@ -209,6 +207,201 @@ static void test_dlq_and_time_bound(void **state)
     assert_non_null(strstr(r[1].hdr[0], "id"));
     free_recs(r, 2);
     unload(&sd);
+}
+
+/* A record the transforms reject (a cast that cannot convert) is a dead
+ * letter with the transform's reason; the rest of its batch goes on, in
+ * order. With on_error: fail the run stops naming the record. */
+static void test_transform_dead_letters(void **state)
+{
+    (void)state;
+    mock_topic(&M, "tx-in", 1);
+    mock_topic(&M, "tx-out", 1);
+    mock_topic(&M, "tx-dlq", 1);
+    char vals[10][64];
+    const char *v[10];
+    for (int i = 0; i < 10; i++) {
+        snprintf(vals[i], sizeof vals[i], "{\"id\": %d, \"s\": \"%s\"}", i,
+                 i == 3 || i == 7 ? "abc" : "12");
+        v[i] = vals[i];
+    }
+    produce(M.bootstrap, "tx-in", v, 10, 0, 1);
+    spec_def sd;
+    load(&sd,
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: [tx-in], group: tx, dlq_topic: tx-dlq, "
+         GROUP_PROPS "}\n"
+         "transforms:\n  - cast: {s: int64}\n"
+         "sink: {type: kafka, brokers: '%s', topic: tx-out, key: id}\n",
+         schema_file(), M.bootstrap, M.bootstrap);
+    sl_stream_options o = {.max_records = 10, .max_seconds = 60, .commit_ms = 200, .quiet = 1};
+    sl_stream_metrics m;
+    sl_err err;
+    run_ok(&sd, &o, &m);
+    assert_int_equal(m.records_in, 8);
+    assert_int_equal(m.records_dlq, 2);
+    assert_int_equal(m.records_out, 8);
+    rec r[10];
+    assert_int_equal(read_topic(M.bootstrap, "tx-out", 1, 10, 3000, r), 8);
+    const char *want[] = {"0", "1", "2", "4", "5", "6", "8", "9"};
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(r[i].key, want[i]);
+    assert_non_null(strstr(r[0].value, "\"s\":12"));
+    free_recs(r, 8);
+    assert_int_equal(read_topic(M.bootstrap, "tx-dlq", 1, 2, 10000, r), 2);
+    assert_string_equal(r[0].value, vals[3]);
+    assert_string_equal(r[0].hdr[3], "3");
+    assert_string_equal(r[1].hdr[3], "7");
+    assert_non_null(strstr(r[0].hdr[0], "abc"));
+    assert_non_null(strstr(r[0].hdr[0], "'s'"));
+    free_recs(r, 2);
+    unload(&sd);
+    /* on_error: fail names the record */
+    load(&sd,
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: [tx-in], group: tx-fail, "
+         "on_error: fail, " GROUP_PROPS "}\n"
+         "transforms:\n  - cast: {s: int64}\n"
+         "sink: {type: kafka, brokers: '%s', topic: tx-out2}\n",
+         schema_file(), M.bootstrap, M.bootstrap);
+    sl_err_clear(&err);
+    assert_int_equal(sl_stream_run(&sd.def, &o, &m, &err), SL_EPARSE);
+    assert_non_null(strstr(err.msg, "tx-in [0] offset 3"));
+    assert_non_null(strstr(err.msg, "abc"));
+    unload(&sd);
+}
+
+/* The Java client's partitioner: murmur2 of the key bytes, made positive,
+ * modulo the partition count (org.apache.kafka.common.utils.Utils). */
+static int java_partition(const char *key, int n)
+{
+    const uint8_t *d = (const uint8_t *)key;
+    int len = (int)strlen(key);
+    const uint32_t m = 0x5bd1e995;
+    uint32_t h = 0x9747b28cu ^ (uint32_t)len;
+    for (int i = 0; i + 4 <= len; i += 4) {
+        uint32_t k = d[i] | (uint32_t)d[i + 1] << 8 | (uint32_t)d[i + 2] << 16 |
+                     (uint32_t)d[i + 3] << 24;
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    int t = len & ~3;
+    switch (len % 4) {
+    case 3:
+        h ^= (uint32_t)d[t + 2] << 16;
+        /* fall through */
+    case 2:
+        h ^= (uint32_t)d[t + 1] << 8;
+        /* fall through */
+    case 1:
+        h ^= d[t];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return (int)((h & 0x7fffffff) % (uint32_t)n);
+}
+
+/* Sink options: a key expression, a partition column, header columns,
+ * raw values; keys go where the Java client would put them; and the
+ * errors of each option. */
+static void test_sink_options(void **state)
+{
+    (void)state;
+    mock_topic(&M, "so-in", 1);
+    mock_topic(&M, "so-out", 4);
+    mock_topic(&M, "so-java", 4);
+    produce_json(M.bootstrap, "so-in", 0, 20, 0);
+    spec_def sd;
+    load(&sd,
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: [so-in], group: so, " GROUP_PROPS "}\n"
+         "transforms:\n  - derive: {h1: \"upper(s)\", p: \"id %% 2\"}\n"
+         "sink: {type: kafka, brokers: '%s', topic: so-out, format: raw, value: s, "
+         "key: \"id %% 3\", partition: p, header_columns: [h1]}\n",
+         schema_file(), M.bootstrap, M.bootstrap);
+    sl_stream_options o = {.max_records = 20, .max_seconds = 60, .quiet = 1};
+    sl_stream_metrics m;
+    sl_err err;
+    run_ok(&sd, &o, &m);
+    unload(&sd);
+    rec r[20];
+    assert_int_equal(read_topic(M.bootstrap, "so-out", 4, 20, 5000, r), 20);
+    for (int i = 0; i < 20; i++) {
+        assert_non_null(r[i].value);
+        assert_memory_equal(r[i].value, "str", 3);
+        int id = atoi(r[i].value + 3);
+        char want[32];
+        snprintf(want, sizeof want, "%d", id % 3);
+        assert_string_equal(r[i].key, want);
+        assert_int_equal(r[i].partition, id % 2);
+        snprintf(want, sizeof want, "STR%d", id);
+        assert_string_equal(r[i].hdr[5], want);
+    }
+    free_recs(r, 20);
+    /* and back: raw values, a header as a column (absent: null) */
+    mock_topic(&M, "so-hdr", 1);
+    load(&sd,
+         "source: {type: kafka, brokers: '%s', topics: [so-out], group: so-hdr, format: raw, "
+         "header_columns: [h1, h2], " GROUP_PROPS "}\n"
+         "sink: {type: kafka, brokers: '%s', topic: so-hdr}\n",
+         M.bootstrap, M.bootstrap);
+    run_ok(&sd, &o, &m);
+    unload(&sd);
+    assert_int_equal(read_topic(M.bootstrap, "so-hdr", 1, 20, 5000, r), 20);
+    for (int i = 0; i < 20; i++) {
+        char want[96];
+        int id = atoi(strstr(r[i].value, "str") + 3);
+        snprintf(want, sizeof want, "{\"value\":\"str%d\",\"h1\":\"STR%d\",\"h2\":null}", id, id);
+        assert_string_equal(r[i].value, want);
+    }
+    free_recs(r, 20);
+    /* keyed by a column, default partitioner: the Java client's partitions */
+    load(&sd,
+         "schema: %s\n"
+         "source: {type: kafka, brokers: '%s', topics: [so-in], group: so-java, " GROUP_PROPS "}\n"
+         "sink: {type: kafka, brokers: '%s', topic: so-java, key: s}\n",
+         schema_file(), M.bootstrap, M.bootstrap);
+    run_ok(&sd, &o, &m);
+    unload(&sd);
+    assert_int_equal(read_topic(M.bootstrap, "so-java", 4, 20, 5000, r), 20);
+    int used[4] = {0};
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(r[i].partition, java_partition(r[i].key, 4));
+        used[r[i].partition] = 1;
+    }
+    assert_true(used[0] + used[1] + used[2] + used[3] > 1);
+    free_recs(r, 20);
+    /* each option's mistakes */
+    static const struct {
+        const char *sink, *msg;
+    } bad[] = {
+        {"key: \"id +\"", "sink 'kafka': key 'id +': "},
+        {"key: idd", "key column 'idd' is not in the data (did you mean 'id'?)"},
+        {"partition: s", "partition column 's' is string, expected int64"},
+        {"partition: nope", "partition column 'nope' is not in the data"},
+        {"value: s", "`value: s` is for format raw"},
+        {"format: raw", "format raw writes one column and the data has 3"},
+        {"format: raw, value: vv", "value column 'vv' is not in the data (did you mean 'v'?)"},
+        {"header_columns: [id, ss]", "header column 'ss' is not in the data (did you mean 's'?)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        load(&sd,
+             "schema: %s\n"
+             "source: {type: kafka, brokers: '%s', topics: [so-in], group: so-bad, "
+             GROUP_PROPS "}\n"
+             "sink: {type: kafka, brokers: '%s', topic: so-bad, %s}\n",
+             schema_file(), M.bootstrap, M.bootstrap, bad[i].sink);
+        sl_err_clear(&err);
+        assert_int_equal(sl_stream_run(&sd.def, &o, &m, &err), SL_ECONFIG);
+        if (!strstr(err.msg, bad[i].msg))
+            fail_msg("%s: got '%s', expected '%s'", bad[i].sink, err.msg, bad[i].msg);
+        unload(&sd);
+    }
 }
 
 /* Requests a stop once the metrics file shows `want` (a metrics line),
@@ -358,10 +551,7 @@ static void test_exactly_once(void **state)
                            .quiet = 1};
     sl_stream_metrics m;
     sl_err err;
-    sl_err_clear(&err);
-    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
-    if (rc != SL_OK)
-        fail_msg("run: %s", err.msg);
+    run_ok(&sd, &o, &m);
     assert_int_equal(m.records_in, 300);
     assert_int_equal(m.records_out, 150);
     assert_int_equal(m.aborts, 0);
@@ -392,10 +582,7 @@ static void test_exactly_once(void **state)
     rd_kafka_mock_push_request_errors(M.mc, 0 /* Produce */, 1,
                                       RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
     o.max_records = 100;
-    sl_err_clear(&err);
-    rc = sl_stream_run(&sd2.def, &o, &m, &err);
-    if (rc != SL_OK)
-        fail_msg("run 2: %s", err.msg);
+    run_ok(&sd2, &o, &m);
     assert_true(m.aborts >= 1);
     /* the rewound records are counted once */
     assert_int_equal(m.records_in, 100);
@@ -546,6 +733,8 @@ int main(void)
         cmocka_unit_test(test_dev_broker),
         cmocka_unit_test(test_topic_to_topic),
         cmocka_unit_test(test_dlq_and_time_bound),
+        cmocka_unit_test(test_transform_dead_letters),
+        cmocka_unit_test(test_sink_options),
         cmocka_unit_test(test_stop_and_file_sink),
         cmocka_unit_test(test_transform_file),
         cmocka_unit_test(test_exactly_once),

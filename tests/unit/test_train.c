@@ -115,7 +115,11 @@ static void test_spec_errors(void **state)
            "logistic_regression, random_forest, gbdt or mlp)");
     expect(SRC "model: [random_forest]\n",
            "t.yaml:3:8: key 'model': expected a mapping like {type: random_forest, target: "
-           "label}, got a list");
+           "label} (a model to train) or a registered model's path (to score with), got a "
+           "list");
+    expect(SRC "model: models/ml_models/m\nevaluate: {metrics: [accuracy]}\n",
+           "t.yaml:4:11: 'evaluate' needs a model to train (model: {type: ..., target: ...}); "
+           "'model: models/ml_models/m' names a registered model to score with");
     expect(SRC "model: {type: mlp, target: label, hidden_layers: {a: 1}}\n",
            "t.yaml:3:50: model parameter 'hidden_layers': expected a value, got a mapping");
     expect(SRC "model: {type: gbdt, target: label}\nevaluate: [accuracy, aucc]\n",
