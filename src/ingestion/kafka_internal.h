@@ -99,7 +99,7 @@ sl_rc sl_kdlq_close(sl_kdlq *d, int64_t timeout_ms, sl_err *err);
 /* ---- exactly-once (kafka_txn.c) ----
  * The source and sink halves the transaction protocol needs. inst is the
  * plugin instance. */
-/* kafka_source.c */
+/* kafka_group.c */
 rd_kafka_t *sl_ksrc_consumer(void *inst);
 sl_rc sl_ksrc_pending(void *inst, rd_kafka_topic_partition_list_t **out,
                       sl_err *err);

@@ -1,5 +1,9 @@
 /*
- * kafka_source.c: the `kafka` source plugin (see kafka.h for the contract).
+ * kafka_source.c: the `kafka` source plugin (see kafka.h for the contract):
+ * its configuration, the consumer's creation and subscription, the schema,
+ * and the batches. The consumer-group side (partitions, rebalances,
+ * offsets and their commits, backpressure, stats) is kafka_group.c; the
+ * types both share are in kafka_source_internal.h.
  *
  * A batch is built in next(): messages are polled from the consumer queue
  * until batch_rows, batch_bytes or batch_ms is reached, then decoded in one
@@ -7,26 +11,10 @@
  * Avro; raw values need no decoding), and the metadata columns are
  * appended for the rows that decoded.
  *
- * Offsets. Invariants, per partition currently assigned:
- *   committed <= emitted, both "next offset to read" values (-1: none);
- *   emitted is past every message of every batch next() has returned,
- *   including the messages that went to the dead-letter destination;
- *   committed is what the group coordinator last accepted from us.
- * checkpoint() makes the dead letters durable, then commits `emitted` for
- * every partition where it is ahead of `committed`. Auto-commit and
- * offset store are off, so nothing else ever commits. A revoked partition
- * forgets its uncommitted progress: its new owner resumes from the last
- * commit (duplicates, never loss).
- *
- * Commits never block the runner for long: they go through a private
- * queue (rd_kafka_commit_queue), at most one in flight, waited for in
- * 100 ms slices that watch the stop request (see "offset commits").
- *
  * Threading: every function, including the rebalance callback (served
  * inside rd_kafka_consume_batch_queue), runs on the caller's thread.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,6 +24,7 @@
 #include "formats/messages.h"
 #include "ingestion/kafka_avro.h"
 #include "ingestion/kafka_internal.h"
+#include "ingestion/kafka_source_internal.h"
 #include "sluice/dlq.h"
 #include "sluice/kafka.h"
 #include "sluice/log.h"
@@ -45,32 +34,6 @@
 
 enum { FMT_JSON, FMT_CSV, FMT_RAW, FMT_AVRO };
 enum { ON_FAIL, ON_SKIP, ON_DLQ };
-
-typedef struct ksrc_cfg {
-    char *brokers;
-    sl_strlist topics;
-    char *pattern;
-    char *group;
-    int start;
-    char *start_time;
-    int format;
-    char *schema;
-    char *schema_registry;
-    char *schema_dir;
-    int metadata;
-    sl_strlist header_columns;
-    int64_t batch_rows;
-    int64_t batch_ms;
-    int64_t batch_bytes;
-    int on_error;
-    char *dlq_topic;
-    char *rejects;
-    char delimiter;
-    int64_t max_record_bytes;
-    int64_t infer_wait_ms;
-    int64_t ack_timeout_ms;
-    sl_strmap properties;
-} ksrc_cfg;
 
 static const sl_config_entry ksrc_map[] = {
     {"brokers", SL_CFG_STR, "127.0.0.1:9092", 0, NULL, offsetof(ksrc_cfg, brokers),
@@ -186,185 +149,6 @@ static const sl_kafka_rule ksrc_rules[] = {
     {"enable.auto.offset.store", "false", "must stay false: sluice commits explicit offsets"},
     {NULL, NULL, NULL}};
 
-typedef struct kpart {
-    char *topic;
-    int32_t partition;
-    int assigned;
-    int64_t emitted, committed;
-    int64_t origin; /* first offset read since assigned (-1: none yet):
-                       where a rewind goes while nothing is committed */
-} kpart;
-
-typedef struct ksrc {
-    const ksrc_cfg *c;
-    char *rejects;
-    sl_schema *hint;
-    rd_kafka_t *rk;
-    rd_kafka_queue_t *q;
-    sl_schema *data, *out;
-    sl_msgs *dec;
-    sl_kavro_src *avro; /* format avro */
-    sl_kdlq *dlq;
-    rd_kafka_message_t **m; /* the batch being built */
-    size_t m_cap;
-    /* the messages of the batch next() returned last, kept until the next
-     * call so the runner can dead-letter a row its transforms or model
-     * reject (sl_kafka_source_reject_row); rowmsg[r] = message of row r */
-    rd_kafka_message_t **last;
-    size_t last_cap, rowmsg_cap;
-    int64_t nlast, nrows_last;
-    int64_t *rowmsg;
-    int64_t nm;
-    size_t bytes;
-    int64_t *didx; /* per message: decoder index, -1 = rejected before */
-    int64_t *midx; /* per decoder index: message index */
-    uint8_t *bad;  /* per message */
-    size_t didx_cap, midx_cap, bad_cap;
-    /* messages rejected before decoding, reported in offset order with
-     * the ones the decoder rejects (dead letters keep their order) */
-    struct early {
-        int64_t i;
-        char *reason;
-    } *early;
-    size_t early_cap;
-    int64_t nearly, early_pos;
-    kpart *parts;
-    int nparts;
-    size_t parts_cap;
-    int64_t records, rejected, commits, commit_errors, pauses;
-    int revoked; /* partitions were revoked or lost since the last rewind */
-    /* offset commits (see "offset commits") */
-    rd_kafka_queue_t *cq;   /* where commit results arrive */
-    int inflight;           /* a commit was sent, its result is not in */
-    int64_t epoch;          /* rebalances so far */
-    int64_t inflight_epoch; /* epoch when the commit in flight was sent */
-    int finishing;          /* the next checkpoint is the run's last */
-    int64_t stop_seen_ms;   /* when a checkpoint first saw the stop request */
-    char commit_err[160];   /* why the last commit failed ("": it did not) */
-    int paused;  /* the assignment is paused (backpressure) */
-    size_t batch_bytes;     /* batch_bytes, capped by the memory budget */
-    int64_t queue_kbytes;   /* the consumer queue's share of the budget */
-    const rd_kafka_topic_t *last_rkt; /* note_origin's last partition */
-    int32_t last_part;
-    int logged_reject;
-    int64_t start_ms; /* start_time, or -1 */
-    sl_rc fatal; /* set by the rebalance callback */
-    sl_err ferr;
-} ksrc;
-
-static sl_rc oom(sl_err *err)
-{
-    return sl_err_set(err, SL_ENOMEM, "out of memory");
-}
-
-/* ---- partitions ---- */
-
-static kpart *part_find(ksrc *s, const char *topic, int32_t p, int create)
-{
-    for (int i = 0; i < s->nparts; i++)
-        if (s->parts[i].partition == p && strcmp(s->parts[i].topic, topic) == 0)
-            return &s->parts[i];
-    if (!create || sl_grow((void **)&s->parts, &s->parts_cap, (size_t)s->nparts + 1,
-                           sizeof *s->parts) != 0)
-        return NULL;
-    kpart *k = &s->parts[s->nparts];
-    memset(k, 0, sizeof *k);
-    if (!(k->topic = sl_strdup(topic)))
-        return NULL;
-    k->partition = p;
-    k->emitted = k->committed = k->origin = -1;
-    s->nparts++;
-    return k;
-}
-
-static void set_fatal(ksrc *s, sl_rc rc, const char *what, const char *why)
-{
-    if (s->fatal)
-        return;
-    s->fatal = rc;
-    sl_err_set(&s->ferr, rc, "source 'kafka': %s: %s", what, why);
-}
-
-/* Partitions move in and out; uncommitted progress of a revoked one is
- * dropped on purpose (its records will be read again by the new owner). */
-/* start_time: newly assigned partitions that the group never committed
- * start at the first offset at or after the time (the end when there is
- * none); the others keep their commits. Runs in the rebalance callback,
- * before the assignment, as a Java consumer seeks in
- * onPartitionsAssigned. */
-static void start_at_time(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
-{
-    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
-    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(parts->cnt);
-    rd_kafka_resp_err_t e = c && t ? rd_kafka_committed(rk, c, 30000) : RD_KAFKA_RESP_ERR__FAIL;
-    for (int i = 0; c && t && !e && i < c->cnt; i++)
-        if (c->elems[i].offset < 0)
-            rd_kafka_topic_partition_list_add(t, c->elems[i].topic, c->elems[i].partition)->offset =
-                s->start_ms;
-    if (!e && t->cnt > 0)
-        e = rd_kafka_offsets_for_times(rk, t, 30000);
-    for (int i = 0; !e && i < t->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &t->elems[i];
-        rd_kafka_topic_partition_t *dst =
-            rd_kafka_topic_partition_list_find(parts, tp->topic, tp->partition);
-        if (tp->err)
-            e = tp->err;
-        else if (dst)
-            dst->offset = tp->offset >= 0 ? tp->offset : RD_KAFKA_OFFSET_END;
-    }
-    if (e)
-        set_fatal(s, SL_EIO, "start_time", rd_kafka_err2str(e));
-    if (c)
-        rd_kafka_topic_partition_list_destroy(c);
-    if (t)
-        rd_kafka_topic_partition_list_destroy(t);
-}
-
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
-    ksrc *s = opaque;
-    int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-    int assign = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-    int64_t pending = 0;
-    for (int i = 0; i < parts->cnt; i++) {
-        kpart *k = part_find(s, parts->elems[i].topic, parts->elems[i].partition, 1);
-        if (!k) {
-            set_fatal(s, SL_ENOMEM, "rebalance", "out of memory");
-            continue;
-        }
-        if (!assign && k->emitted > k->committed)
-            pending += k->emitted - (k->committed < 0 ? 0 : k->committed);
-        k->assigned = assign;
-        k->emitted = k->committed = k->origin = -1;
-    }
-    if (!assign)
-        s->revoked = 1;
-    s->epoch++;
-    s->last_rkt = NULL; /* origins were reset */
-    if (e != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && e != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-        sl_log(SL_LOG_ERROR, "kafka", "rebalance error: %s", rd_kafka_err2str(e));
-    sl_log(SL_LOG_INFO, "kafka", "group '%s': %s %d partition(s)%s", s->c->group,
-           assign ? "assigned" : rd_kafka_assignment_lost(rk) ? "lost" : "revoked",
-           parts->cnt, pending > 0 ? " (uncommitted progress is read again by the new owner)" : "");
-    rd_kafka_error_t *ce = NULL;
-    rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (assign && s->start_ms >= 0 && parts->cnt > 0)
-        start_at_time(s, rk, parts);
-    if (coop)
-        ce = assign ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
-    else
-        re = rd_kafka_assign(rk, assign ? parts : NULL);
-    if (ce) {
-        set_fatal(s, SL_EIO, "rebalance", rd_kafka_error_string(ce));
-        rd_kafka_error_destroy(ce);
-    } else if (re) {
-        set_fatal(s, SL_EIO, "rebalance", rd_kafka_err2str(re));
-    } else if (assign && s->paused) {
-        rd_kafka_pause_partitions(rk, parts); /* joins the paused ones */
-    }
-}
-
 /* ---- lifecycle ---- */
 
 static void ksrc_destroy(void *inst);
@@ -407,7 +191,7 @@ static sl_rc make_consumer(ksrc *s, sl_err *err)
         return rc;
     }
     rd_kafka_conf_set_opaque(conf, s);
-    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, sl_ksrc_rebalance_cb);
     if ((rc = sl_kafka_client_new(RD_KAFKA_CONSUMER, conf, "source 'kafka'", &s->rk, err)) != SL_OK)
         return rc;
     rd_kafka_poll_set_consumer(s->rk);
@@ -552,14 +336,14 @@ static void note_origin(ksrc *s, const rd_kafka_message_t *m)
         return;
     s->last_rkt = m->rkt;
     s->last_part = m->partition;
-    kpart *k = part_find(s, rd_kafka_topic_name(m->rkt), m->partition, 0);
+    kpart *k = sl_ksrc_part_find(s, rd_kafka_topic_name(m->rkt), m->partition, 0);
     if (k && k->assigned && k->origin < 0)
         k->origin = m->offset;
 }
 
 /* The k messages just consumed into s->m + s->nm join the batch; error
  * events are handled and dropped. */
-static void take(ksrc *s, ssize_t k)
+void sl_ksrc_take(ksrc *s, ssize_t k)
 {
     for (ssize_t i = 0; i < k; i++) {
         rd_kafka_message_t *m = s->m[s->nm];
@@ -596,7 +380,7 @@ static sl_rc fill(ksrc *s, int64_t wait_ms, sl_err *err)
         if (k < 0)
             return sl_err_set(err, SL_EIO, "source 'kafka': consume: %s",
                               rd_kafka_err2str(rd_kafka_last_error()));
-        take(s, k);
+        sl_ksrc_take(s, k);
     }
     if (s->fatal && err)
         *err = s->ferr;
@@ -932,14 +716,14 @@ static void advance(ksrc *s)
         if (m->rkt != rkt || m->partition != part) {
             rkt = m->rkt;
             part = m->partition;
-            k = part_find(s, rd_kafka_topic_name(rkt), part, 0);
+            k = sl_ksrc_part_find(s, rd_kafka_topic_name(rkt), part, 0);
         }
         if (k && k->assigned && m->offset + 1 > k->emitted)
             k->emitted = m->offset + 1;
     }
 }
 
-static void drop_messages(ksrc *s)
+void sl_ksrc_drop_messages(ksrc *s)
 {
     for (int64_t i = 0; i < s->nm; i++)
         rd_kafka_message_destroy(s->m[i]);
@@ -947,7 +731,7 @@ static void drop_messages(ksrc *s)
     s->bytes = 0;
 }
 
-static void drop_last(ksrc *s)
+void sl_ksrc_drop_last(ksrc *s)
 {
     for (int64_t i = 0; i < s->nlast; i++)
         rd_kafka_message_destroy(s->last[i]);
@@ -958,10 +742,10 @@ static void drop_last(ksrc *s)
  * neither is reallocated in the steady state). */
 static sl_rc keep_last(ksrc *s, int64_t nrows, sl_err *err)
 {
-    drop_last(s);
+    sl_ksrc_drop_last(s);
     if (sl_grow((void **)&s->rowmsg, &s->rowmsg_cap, (size_t)(nrows ? nrows : 1),
                 sizeof *s->rowmsg) != 0) {
-        drop_messages(s);
+        sl_ksrc_drop_messages(s);
         return oom(err);
     }
     int64_t r = 0;
@@ -996,7 +780,7 @@ static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
     sl_batch *b = NULL;
     sl_rc rc;
     *out = NULL;
-    drop_last(s);
+    sl_ksrc_drop_last(s);
     if ((rc = fill(s, s->c->batch_ms, err)) != SL_OK)
         return rc;
     size_t n = (size_t)(s->nm ? s->nm : 1);
@@ -1016,7 +800,7 @@ static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
     if (rc != SL_OK) {
         /* nothing of this batch is emitted, so nothing of it is committed */
         sl_batch_unref(b);
-        drop_messages(s);
+        sl_ksrc_drop_messages(s);
         return rc;
     }
     s->records += s->nm;
@@ -1029,332 +813,6 @@ static sl_rc ksrc_next(void *inst, sl_batch **out, sl_err *err)
     return SL_OK;
 }
 
-/* The offsets a checkpoint commits: `emitted` of every assigned partition
- * where it is ahead of `committed`, after the dead letters of those
- * records are durable. *out may be an empty list. */
-sl_rc sl_ksrc_pending(void *inst, rd_kafka_topic_partition_list_t **out, sl_err *err)
-{
-    ksrc *s = inst;
-    *out = NULL;
-    sl_rc rc = sl_kdlq_sync(s->dlq, s->c->ack_timeout_ms, err);
-    if (rc != SL_OK)
-        return rc;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(s->nparts ? s->nparts : 1);
-    if (!l)
-        return oom(err);
-    for (int i = 0; i < s->nparts; i++) {
-        kpart *k = &s->parts[i];
-        if (k->assigned && k->emitted > k->committed)
-            rd_kafka_topic_partition_list_add(l, k->topic, k->partition)->offset = k->emitted;
-    }
-    *out = l;
-    return SL_OK;
-}
-
-/* l was accepted by the coordinator (per-partition errors excepted): one
- * commit counted. move = 0 when a rebalance happened since l was sent:
- * `committed` of a partition revoked (and maybe assigned again) meanwhile
- * must not jump past its new `emitted`; such a partition is simply
- * committed again later. */
-static void mark_committed(ksrc *s, const rd_kafka_topic_partition_list_t *l, int move)
-{
-    int ok = 0;
-    for (int i = 0; i < l->cnt; i++) {
-        const rd_kafka_topic_partition_t *tp = &l->elems[i];
-        if (tp->err)
-            continue;
-        ok++;
-        kpart *k = move ? part_find(s, tp->topic, tp->partition, 0) : NULL;
-        if (k && k->assigned && tp->offset > k->committed)
-            k->committed = tp->offset;
-    }
-    if (ok > 0)
-        s->commits++;
-}
-
-void sl_ksrc_committed(void *inst, const rd_kafka_topic_partition_list_t *l)
-{
-    mark_committed(inst, l, 1);
-}
-
-/* ---- backpressure ---- */
-
-/* The sink is waiting for room: pause every assigned partition (once), and
- * serve the consumer so rebalances and the poll interval are handled while
- * the pipeline stands still. Messages fetched before the pause (librdkafka
- * normally discards them) join the batch being built, never past its
- * bounds. */
-void sl_kafka_source_pause(void *inst)
-{
-    ksrc *s = inst;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (!s->paused && rd_kafka_assignment(s->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (l->cnt > 0)
-            rd_kafka_pause_partitions(s->rk, l);
-        s->paused = 1;
-        s->pauses++;
-    }
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
-    size_t room = s->nm < s->c->batch_rows ? (size_t)(s->c->batch_rows - s->nm) : 0;
-    if (room > 64)
-        room = 64;
-    if (room == 0 || s->bytes >= s->batch_bytes ||
-        sl_grow((void **)&s->m, &s->m_cap, (size_t)s->nm + room, sizeof *s->m) != 0)
-        return;
-    ssize_t k = rd_kafka_consume_batch_queue(s->q, 0, s->m + s->nm, room);
-    take(s, k);
-}
-
-void sl_kafka_source_resume(void *inst)
-{
-    ksrc *s = inst;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (!s->paused)
-        return;
-    if (rd_kafka_assignment(s->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->cnt > 0)
-        rd_kafka_resume_partitions(s->rk, l);
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
-    s->paused = 0;
-}
-
-rd_kafka_t *sl_ksrc_consumer(void *inst)
-{
-    return ((ksrc *)inst)->rk;
-}
-
-int sl_ksrc_revoked(void *inst)
-{
-    return ((ksrc *)inst)->revoked;
-}
-
-/* Back to the last commit: every assigned partition is positioned at its
- * committed offset (or, with none yet, the first offset read since it was
- * assigned), and what was emitted since is forgotten. Called between two
- * next() calls, when no batch is half built. librdkafka drops the messages
- * it had fetched past the new position. */
-sl_rc sl_ksrc_rewind(void *inst, sl_err *err)
-{
-    ksrc *s = inst;
-    sl_rc rc = SL_OK;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(s->nparts ? s->nparts : 1);
-    if (!l)
-        return oom(err);
-    drop_messages(s); /* read while paused: after the position, read again */
-    drop_last(s);
-    for (int i = 0; i < s->nparts; i++) {
-        kpart *k = &s->parts[i];
-        int64_t to = k->committed >= 0 ? k->committed : k->origin;
-        if (k->assigned && to >= 0 && k->emitted != to)
-            rd_kafka_topic_partition_list_add(l, k->topic, k->partition)->offset = to;
-    }
-    if (l->cnt > 0) {
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, (int)s->c->ack_timeout_ms);
-        const char *why = e ? rd_kafka_error_string(e) : NULL;
-        for (int i = 0; !why && i < l->cnt; i++)
-            if (l->elems[i].err)
-                why = rd_kafka_err2str(l->elems[i].err);
-        if (why)
-            rc = sl_err_set(err, SL_EIO, "source 'kafka': rewind to the committed offsets: %s",
-                            why);
-        if (e)
-            rd_kafka_error_destroy(e);
-    }
-    for (int i = 0; rc == SL_OK && i < l->cnt; i++) {
-        kpart *k = part_find(s, l->elems[i].topic, l->elems[i].partition, 0);
-        if (k)
-            k->emitted = k->committed;
-    }
-    if (rc == SL_OK)
-        s->revoked = 0;
-    rd_kafka_topic_partition_list_destroy(l);
-    return rc;
-}
-
-/* ---- offset commits ----
- * A synchronous rd_kafka_commit waits for the group coordinator, up to
- * session.timeout.ms while it is unreachable, and the runner would not see
- * a stop request or its time bound meanwhile. So a commit is sent to a
- * private queue and its result waited for in COMMIT_SLICE_MS slices:
- *   - a regular checkpoint waits at most COMMIT_WAIT_MS, and not at all
- *     once a stop is requested; a commit still unanswered stays in flight
- *     (at most one: while it is, later checkpoints send nothing, and their
- *     offsets go with the first commit after its result), and its result
- *     is taken, and counted once, by whichever later checkpoint finds it;
- *   - the final checkpoint (sl_kafka_source_finishing) waits for the one in
- *     flight and for its own, at most ack_timeout_ms and at most
- *     FINAL_GRACE_MS after the stop request, and fails (SL_EIO) when an
- *     assigned partition is left uncommitted: whoever stopped the run must
- *     learn that records will be read again.
- * A commit is sent only once the sink acknowledged every row of the
- * offsets it carries (the runner's protocol), so a result that arrives
- * late can only move `committed` forward over acknowledged rows. No commit
- * is sent for a lost assignment: the partitions belong to someone else,
- * who resumes from the last commit. */
-#define COMMIT_SLICE_MS 100
-#define COMMIT_WAIT_MS 1000
-#define FINAL_GRACE_MS 5000
-#define NO_CAP ((int64_t)1 << 40)
-
-void sl_kafka_source_finishing(void *inst)
-{
-    ((ksrc *)inst)->finishing = 1;
-}
-
-/* Until when the checkpoint begun at start may wait for a commit result
- * (monotonic ms); earlier once a stop is requested. */
-static int64_t commit_deadline(ksrc *s, int64_t start)
-{
-    int64_t now = sl_kafka_now_ms();
-    if (s->stop_seen_ms == 0 && sl_stream_stop_requested())
-        s->stop_seen_ms = now;
-    if (!s->finishing)
-        return s->stop_seen_ms ? now : start + COMMIT_WAIT_MS;
-    int64_t d = start + s->c->ack_timeout_ms;
-    if (s->stop_seen_ms && s->stop_seen_ms + FINAL_GRACE_MS < d)
-        d = s->stop_seen_ms + FINAL_GRACE_MS;
-    return d;
-}
-
-/* A failed commit: authorization and configuration errors end the run;
- * the rest (a rebalance in progress, the coordinator away) leave the
- * offsets pending for the next checkpoint or the next owner, and neither
- * loses a record. */
-static sl_rc commit_failed(ksrc *s, rd_kafka_resp_err_t e, sl_err *err)
-{
-    s->commit_errors++;
-    snprintf(s->commit_err, sizeof s->commit_err, "%s", rd_kafka_err2str(e));
-    if (sl_kafka_rc(e) == SL_ECONFIG)
-        return sl_err_set(err, SL_ECONFIG, "source 'kafka': commit: %s", rd_kafka_err2str(e));
-    if (!s->finishing)
-        sl_log(SL_LOG_WARN, "kafka", "offset commit failed (retried at the next checkpoint): %s",
-               rd_kafka_err2str(e));
-    return SL_OK;
-}
-
-static sl_rc commit_result(ksrc *s, rd_kafka_event_t *ev, sl_err *err)
-{
-    rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
-    const rd_kafka_topic_partition_list_t *l = rd_kafka_event_topic_partition_list(ev);
-    s->inflight = 0;
-    if (!e && l)
-        mark_committed(s, l, s->inflight_epoch == s->epoch);
-    for (int i = 0; !e && l && i < l->cnt; i++)
-        e = l->elems[i].err;
-    if (!e || e == RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        s->commit_err[0] = '\0';
-        return SL_OK;
-    }
-    return commit_failed(s, e, err);
-}
-
-/* Take the result of the commit in flight, waiting until it is in, or
- * commit_deadline or start + max_ms passed (max_ms 0: only if it is in). */
-static sl_rc commit_wait(ksrc *s, int64_t start, int64_t max_ms, sl_err *err)
-{
-    sl_rc rc = SL_OK;
-    while (s->inflight && rc == SL_OK) {
-        int64_t d = commit_deadline(s, start);
-        int64_t left = (d < start + max_ms ? d : start + max_ms) - sl_kafka_now_ms();
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(
-            s->cq, left <= 0 ? 0 : (int)(left < COMMIT_SLICE_MS ? left : COMMIT_SLICE_MS));
-        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT)
-            rc = commit_result(s, ev, err);
-        if (ev)
-            rd_kafka_event_destroy(ev);
-        else if (left <= 0)
-            break;
-    }
-    return rc;
-}
-
-/* Assigned partitions whose progress is not committed. */
-static int uncommitted(const ksrc *s)
-{
-    int n = 0;
-    for (int i = 0; i < s->nparts; i++)
-        n += s->parts[i].assigned && s->parts[i].emitted > s->parts[i].committed;
-    return n;
-}
-
-static sl_rc final_failed(ksrc *s, int64_t start, int lost, sl_err *err)
-{
-    char why[200];
-    if (lost)
-        snprintf(why, sizeof why, "the group took the partitions away (assignment lost)");
-    else if (s->inflight)
-        snprintf(why, sizeof why, "no answer from the group coordinator within %lld ms",
-                 (long long)(sl_kafka_now_ms() - start));
-    else
-        snprintf(why, sizeof why, "%s", s->commit_err[0] ? s->commit_err : "not committed");
-    return sl_err_set(err, SL_EIO, "source 'kafka': final offset commit failed for %d "
-                      "partition(s): %s; the records after the last commit will be read again",
-                      uncommitted(s), why);
-}
-
-static sl_rc ksrc_checkpoint(void *inst, sl_err *err)
-{
-    ksrc *s = inst;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    int64_t start = sl_kafka_now_ms();
-    int lost = 0;
-    /* an earlier commit's result; the final checkpoint waits for it */
-    sl_rc rc = commit_wait(s, start, s->finishing ? NO_CAP : 0, err);
-    if (rc != SL_OK || s->inflight)
-        goto out; /* a regular checkpoint: its offsets go with a later commit */
-    if ((rc = sl_ksrc_pending(s, &l, err)) != SL_OK || l->cnt == 0)
-        goto out;
-    if ((lost = rd_kafka_assignment_lost(s->rk))) {
-        sl_log(SL_LOG_WARN, "kafka", "group '%s': assignment lost, not committing: the next "
-               "owner of the partitions resumes from the last commit", s->c->group);
-        goto out;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_commit_queue(s->rk, l, s->cq, NULL, NULL);
-    if (e) {
-        rc = commit_failed(s, e, err);
-        goto out;
-    }
-    s->inflight = 1;
-    s->inflight_epoch = s->epoch;
-    rc = commit_wait(s, start, NO_CAP, err);
-out:
-    if (rc == SL_OK && s->finishing && uncommitted(s) > 0)
-        rc = final_failed(s, start, lost, err);
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
-    return rc;
-}
-
-/* A commit librdkafka still holds (deferred while the group coordinator
- * is unreachable) keeps rd_kafka_consumer_close and rd_kafka_destroy
- * waiting until it expires, up to session.timeout.ms. The run was told
- * that commit failed, so the handle is then destroyed on a detached thread
- * without the consumer close (so no callback can reach the freed source)
- * and nobody waits: the process may exit first, which to the group looks
- * like a crash (the partitions move after session.timeout.ms). */
-static void *reap_consumer(void *rk)
-{
-    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-    return NULL;
-}
-
-static void release_consumer(ksrc *s)
-{
-    pthread_attr_t a;
-    pthread_t th;
-    if (s->rk && s->inflight && pthread_attr_init(&a) == 0) {
-        int ok = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) == 0 &&
-                 pthread_create(&th, &a, reap_consumer, s->rk) == 0;
-        pthread_attr_destroy(&a);
-        if (ok)
-            s->rk = NULL;
-    }
-    if (s->rk)
-        rd_kafka_destroy(s->rk); /* closes the consumer if close() did not */
-    s->rk = NULL;
-}
-
 static sl_rc ksrc_close(void *inst, sl_err *err)
 {
     ksrc *s = inst;
@@ -1364,12 +822,13 @@ static sl_rc ksrc_close(void *inst, sl_err *err)
         rd_kafka_queue_destroy(s->q);
         s->q = NULL;
     }
-    drop_messages(s);
-    drop_last(s);
+    sl_ksrc_drop_messages(s);
+    sl_ksrc_drop_last(s);
     /* a commit still in flight (a failed run): its result if it comes soon */
-    commit_wait(s, sl_kafka_now_ms(), COMMIT_WAIT_MS, NULL);
+    sl_ksrc_commit_wait(s, sl_kafka_now_ms(), SL_KSRC_COMMIT_WAIT_MS, NULL);
     /* leaves the group; commits nothing (auto-commit is off). Not while
-     * librdkafka holds a commit: that would wait for it (release_consumer) */
+     * librdkafka holds a commit: that would wait for it
+     * (sl_ksrc_release_consumer) */
     rd_kafka_resp_err_t e = s->rk && !s->inflight ? rd_kafka_consumer_close(s->rk)
                                                   : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (e && rc == SL_OK)
@@ -1382,14 +841,14 @@ static void ksrc_destroy(void *inst)
     ksrc *s = inst;
     if (!s)
         return;
-    drop_messages(s);
-    drop_last(s);
+    sl_ksrc_drop_messages(s);
+    sl_ksrc_drop_last(s);
     sl_kdlq_close(s->dlq, 0, NULL);
     if (s->q)
         rd_kafka_queue_destroy(s->q);
     if (s->cq)
         rd_kafka_queue_destroy(s->cq);
-    release_consumer(s);
+    sl_ksrc_release_consumer(s);
     sl_msgs_free(s->dec);
     sl_kavro_src_free(s->avro);
     sl_schema_free(s->data);
@@ -1415,52 +874,6 @@ static int64_t ksrc_rejected(void *inst)
     return ((ksrc *)inst)->rejected;
 }
 
-/* ---- stats ---- */
-
-static int64_t part_lag(ksrc *s, const kpart *k)
-{
-    int64_t lo = -1, hi = -1;
-    if (k->emitted < 0 ||
-        rd_kafka_get_watermark_offsets(s->rk, k->topic, k->partition, &lo, &hi) || hi < 0)
-        return -1;
-    return hi > k->emitted ? hi - k->emitted : 0;
-}
-
-void sl_kafka_source_stats_get(void *inst, sl_kafka_source_stats *out)
-{
-    ksrc *s = inst;
-    memset(out, 0, sizeof *out);
-    out->records = s->records;
-    out->rejected = s->rejected;
-    out->commits = s->commits;
-    out->commit_errors = s->commit_errors;
-    out->pauses = s->pauses;
-    out->lag = -1;
-    for (int i = 0; i < s->nparts; i++) {
-        if (!s->parts[i].assigned)
-            continue;
-        out->assigned++;
-        int64_t l = part_lag(s, &s->parts[i]);
-        if (l >= 0)
-            out->lag = (out->lag < 0 ? 0 : out->lag) + l;
-    }
-}
-
-int sl_kafka_source_lags(void *inst, sl_kafka_partition_lag *out, int max)
-{
-    ksrc *s = inst;
-    int n = 0;
-    for (int i = 0; i < s->nparts && n < max; i++) {
-        if (!s->parts[i].assigned)
-            continue;
-        snprintf(out[n].topic, sizeof out[n].topic, "%s", s->parts[i].topic);
-        out[n].partition = s->parts[i].partition;
-        out[n].lag = part_lag(s, &s->parts[i]);
-        n++;
-    }
-    return n;
-}
-
 const sl_plugin sl_plugin_source_kafka = {
     .abi_version = SL_PLUGIN_ABI_VERSION,
     .name = "kafka",
@@ -1475,7 +888,7 @@ const sl_plugin sl_plugin_source_kafka = {
     .init = ksrc_init,
     .open = ksrc_open,
     .next = ksrc_next,
-    .checkpoint = ksrc_checkpoint,
+    .checkpoint = sl_ksrc_checkpoint,
     .close = ksrc_close,
     .destroy = ksrc_destroy,
     .rejected = ksrc_rejected,
