@@ -73,10 +73,12 @@ void sl_kafka_sink_stats_get(void *inst, sl_kafka_sink_stats *out);
 
 /* ---- backpressure ----
  * While the sink waits for room (sl_ctx.on_wait), the runner calls pause:
- * the first call pauses every assigned partition (partitions assigned
- * while paused are paused too), each call serves the consumer (rebalances,
- * the poll interval) without fetching. resume undoes it; the source also
- * resumes by itself on its next next(). */
+ * the first call pauses the assigned partitions that have delivered a
+ * message since their assignment (pausing one whose fetch has not started
+ * can lose the start in librdkafka), each call serves the consumer
+ * (rebalances, the poll interval). resume undoes it; the source also
+ * resumes by itself on its next next(), and resumes a partition before a
+ * rebalance takes it away. */
 void sl_kafka_source_pause(void *source);
 void sl_kafka_source_resume(void *source);
 /* The run is ending: the source's next checkpoint() is its last. It waits

@@ -87,6 +87,26 @@ static void start_at_time(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list
         rd_kafka_topic_partition_list_destroy(t);
 }
 
+/* Partitions leave the assignment unpaused: librdkafka keeps a toppar's
+ * pause flag across a revoke, and resuming it after it is assigned again
+ * races with the assignment's fetch start (the start is dropped as
+ * outdated and the partition never fetches: librdkafka #2190, #5591). */
+static void resume_revoked(ksrc *s, rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; l && i < parts->cnt; i++) {
+        kpart *k = sl_ksrc_part_find(s, parts->elems[i].topic, parts->elems[i].partition, 0);
+        if (k && k->paused) {
+            rd_kafka_topic_partition_list_add(l, k->topic, k->partition);
+            k->paused = 0;
+        }
+    }
+    if (l && l->cnt > 0)
+        rd_kafka_resume_partitions(rk, l);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 void sl_ksrc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                           rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -94,6 +114,8 @@ void sl_ksrc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     int assign = e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
     int64_t pending = 0;
+    if (!assign)
+        resume_revoked(s, rk, parts);
     for (int i = 0; i < parts->cnt; i++) {
         kpart *k = sl_ksrc_part_find(s, parts->elems[i].topic, parts->elems[i].partition, 1);
         if (!k) {
@@ -127,8 +149,6 @@ void sl_ksrc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         rd_kafka_error_destroy(ce);
     } else if (re) {
         set_fatal(s, SL_EIO, "rebalance", rd_kafka_err2str(re));
-    } else if (assign && s->paused) {
-        rd_kafka_pause_partitions(rk, parts); /* joins the paused ones */
     }
 }
 
@@ -185,23 +205,41 @@ void sl_ksrc_committed(void *inst, const rd_kafka_topic_partition_list_t *l)
 
 /* ---- backpressure ---- */
 
-/* The sink is waiting for room: pause every assigned partition (once), and
- * serve the consumer so rebalances and the poll interval are handled while
- * the pipeline stands still. Messages fetched before the pause (librdkafka
- * normally discards them) join the batch being built, never past its
- * bounds. */
+/* The partitions paused now (pause = 1) or to resume (pause = 0). */
+static void pause_resume(ksrc *s, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(s->nparts ? s->nparts : 1);
+    for (int i = 0; l && i < s->nparts; i++) {
+        kpart *k = &s->parts[i];
+        /* a partition that has not delivered a message since it was
+         * assigned may not have started fetching yet; pausing it could
+         * drop its fetch start (see resume_revoked). Left alone, it reads
+         * into librdkafka's bounded queue at most. */
+        int take = pause ? k->assigned && k->origin >= 0 && !k->paused : k->paused;
+        if (take) {
+            rd_kafka_topic_partition_list_add(l, k->topic, k->partition);
+            k->paused = pause;
+        }
+    }
+    if (l && l->cnt > 0)
+        (pause ? rd_kafka_pause_partitions : rd_kafka_resume_partitions)(s->rk, l);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The sink is waiting for room: pause the assigned partitions that are
+ * fetching (once), and serve the consumer so rebalances and the poll
+ * interval are handled while the pipeline stands still. Messages fetched
+ * before the pause (librdkafka normally discards them) join the batch
+ * being built, never past its bounds. */
 void sl_kafka_source_pause(void *inst)
 {
     ksrc *s = inst;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (!s->paused && rd_kafka_assignment(s->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (l->cnt > 0)
-            rd_kafka_pause_partitions(s->rk, l);
+    if (!s->paused) {
+        pause_resume(s, 1);
         s->paused = 1;
         s->pauses++;
     }
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
     size_t room = s->nm < s->c->batch_rows ? (size_t)(s->c->batch_rows - s->nm) : 0;
     if (room > 64)
         room = 64;
@@ -215,13 +253,9 @@ void sl_kafka_source_pause(void *inst)
 void sl_kafka_source_resume(void *inst)
 {
     ksrc *s = inst;
-    rd_kafka_topic_partition_list_t *l = NULL;
     if (!s->paused)
         return;
-    if (rd_kafka_assignment(s->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->cnt > 0)
-        rd_kafka_resume_partitions(s->rk, l);
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
+    pause_resume(s, 0);
     s->paused = 0;
 }
 

@@ -55,6 +55,7 @@ typedef struct kpart {
     int64_t emitted, committed;
     int64_t origin; /* first offset read since assigned (-1: none yet):
                        where a rewind goes while nothing is committed */
+    int paused;     /* paused by sl_kafka_source_pause */
 } kpart;
 
 typedef struct ksrc {
