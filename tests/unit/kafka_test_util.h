@@ -26,7 +26,10 @@
 #include "sluice/log.h"
 #include "sluice/mem.h"
 #include "sluice/node.h"
+#include "sluice/pipeline.h"
 #include "sluice/plugin.h"
+#include "sluice/spec.h"
+#include "sluice/train.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -204,6 +207,30 @@ static UNUSED void free_recs(rec *r, int n)
         free(r[i].value);
         free(r[i].key);
     }
+}
+
+/* ---- specs for the streaming runner ---- */
+
+typedef struct spec_def {
+    sl_spec *spec;
+    sl_pipeline_def def;
+} spec_def;
+
+/* A spec from YAML text (name: its file name in messages) and the
+ * runner's definition of it. */
+static UNUSED void spec_load(spec_def *sd, const char *name, const char *yaml)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    if (sl_spec_load_string(yaml, strlen(yaml), name, &sd->spec, &err) != SL_OK ||
+        sl_pipeline_def_from_spec(sd->spec, &sd->def, &err) != SL_OK)
+        fail_msg("spec: %s", err.msg);
+}
+
+static UNUSED void spec_unload(spec_def *sd)
+{
+    sl_pipeline_def_clear(&sd->def);
+    sl_spec_free(sd->spec);
 }
 
 /* ---- plugin instances from YAML ---- */

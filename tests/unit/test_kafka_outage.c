@@ -62,11 +62,6 @@ static double now_s(void)
 }
 
 /* A spec from YAML text (printf-style) with the schema of produce_json. */
-typedef struct spec_def {
-    sl_spec *spec;
-    sl_pipeline_def def;
-} spec_def;
-
 static void load(spec_def *sd, const char *fmt, ...)
 {
     char yaml[4096];
@@ -82,17 +77,7 @@ static void load(spec_def *sd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(yaml + n, sizeof yaml - (size_t)n, fmt, ap);
     va_end(ap);
-    sl_err err;
-    sl_err_clear(&err);
-    if (sl_spec_load_string(yaml, strlen(yaml), "outage.yaml", &sd->spec, &err) != SL_OK ||
-        sl_pipeline_def_from_spec(sd->spec, &sd->def, &err) != SL_OK)
-        fail_msg("spec: %s", err.msg);
-}
-
-static void unload(spec_def *sd)
-{
-    sl_pipeline_def_clear(&sd->def);
-    sl_spec_free(sd->spec);
+    spec_load(sd, "outage.yaml", yaml);
 }
 
 /* The group's committed offset of topic/partition (RD_KAFKA_OFFSET_INVALID
@@ -229,7 +214,7 @@ static void test_stop_while_source_broker_down(void **state)
     assert_int_equal(m.stopped_by, 2);
     assert_int_equal(m.records_in, 100);
     assert_int_equal(committed(src.bootstrap, "outa", "a-in"), 100);
-    unload(&sd);
+    spec_unload(&sd);
     mock_stop(&src);
 }
 
@@ -273,7 +258,7 @@ static void test_sink_broker_down_longer_than_flush_timeout(void **state)
     assert_true(m.seconds >= 5.0); /* it did wait for the broker */
     assert_each_once(snk.bootstrap, "b-out", 100);
     assert_int_equal(committed(M.bootstrap, "outb", "b-in"), 100);
-    unload(&sd);
+    spec_unload(&sd);
     mock_stop(&snk);
 }
 
@@ -314,7 +299,7 @@ static void test_sink_broker_down_at_stop(void **state)
     assert_true(returned - b.stopped_at < 10.0);
     assert_int_equal(m.commits, 0);
     assert_true(committed(M.bootstrap, "outb2", "b2-in") < 0);
-    unload(&sd);
+    spec_unload(&sd);
     mock_stop(&snk);
 }
 
@@ -356,7 +341,7 @@ static void test_commits_count(void **state)
     assert_int_equal(committed(M.bootstrap, "outc", "c-in"), 10);
     /* the run kept its time bound although a commit took 2.5 s */
     assert_true(m.seconds < 10.0);
-    unload(&sd);
+    spec_unload(&sd);
 }
 
 int main(void)

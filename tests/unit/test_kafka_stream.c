@@ -54,12 +54,7 @@ static const char *tpath(const char *name)
     return buf[k];
 }
 
-/* A spec from YAML text and the runner's definition of it. */
-typedef struct spec_def {
-    sl_spec *spec;
-    sl_pipeline_def def;
-} spec_def;
-
+/* A spec from YAML text (printf-style). */
 static void load(spec_def *sd, const char *fmt, ...)
 {
     char yaml[4096];
@@ -67,29 +62,7 @@ static void load(spec_def *sd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(yaml, sizeof yaml, fmt, ap);
     va_end(ap);
-    sl_err err;
-    sl_err_clear(&err);
-    if (sl_spec_load_string(yaml, strlen(yaml), "stream.yaml", &sd->spec, &err) != SL_OK)
-        fail_msg("spec: %s", err.msg);
-    sl_spec *s = sd->spec;
-    sl_pipeline_def *d = &sd->def;
-    memset(d, 0, sizeof *d);
-    d->name = s->name;
-    d->spec_file = s->file;
-    d->schema_path = s->schema_path;
-    d->source = (sl_step_def){s->source.plugin, s->source.config, s->source.node};
-    d->sink = (sl_step_def){s->sink.plugin, s->sink.config, s->sink.node};
-    d->ntransforms = s->ntransforms;
-    d->transforms = calloc((size_t)s->ntransforms + 1, sizeof *d->transforms);
-    for (int i = 0; i < s->ntransforms; i++)
-        d->transforms[i] = (sl_step_def){s->transforms[i].plugin, s->transforms[i].config,
-                                         s->transforms[i].node};
-}
-
-static void unload(spec_def *sd)
-{
-    free(sd->def.transforms);
-    sl_spec_free(sd->spec);
+    spec_load(sd, "stream.yaml", yaml);
 }
 
 /* Run sd's stream; any error fails the test with its message. */
@@ -173,7 +146,7 @@ static void test_topic_to_topic(void **state)
     run_ok(&sd, &o, &m);
     assert_int_equal(m.records_in, 10);
     assert_int_equal(m.records_out, 5);
-    unload(&sd);
+    spec_unload(&sd);
 }
 
 static void test_dlq_and_time_bound(void **state)
@@ -206,7 +179,7 @@ static void test_dlq_and_time_bound(void **state)
     assert_string_equal(r[1].hdr[3], "2");
     assert_non_null(strstr(r[1].hdr[0], "id"));
     free_recs(r, 2);
-    unload(&sd);
+    spec_unload(&sd);
 }
 
 /* A record the transforms reject (a cast that cannot convert) is a dead
@@ -255,7 +228,7 @@ static void test_transform_dead_letters(void **state)
     assert_non_null(strstr(r[0].hdr[0], "abc"));
     assert_non_null(strstr(r[0].hdr[0], "'s'"));
     free_recs(r, 2);
-    unload(&sd);
+    spec_unload(&sd);
     /* on_error: fail names the record */
     load(&sd,
          "schema: %s\n"
@@ -268,7 +241,7 @@ static void test_transform_dead_letters(void **state)
     assert_int_equal(sl_stream_run(&sd.def, &o, &m, &err), SL_EPARSE);
     assert_non_null(strstr(err.msg, "tx-in [0] offset 3"));
     assert_non_null(strstr(err.msg, "abc"));
-    unload(&sd);
+    spec_unload(&sd);
 }
 
 /* The Java client's partitioner: murmur2 of the key bytes, made positive,
@@ -328,7 +301,7 @@ static void test_sink_options(void **state)
     sl_stream_metrics m;
     sl_err err;
     run_ok(&sd, &o, &m);
-    unload(&sd);
+    spec_unload(&sd);
     rec r[20];
     assert_int_equal(read_topic(M.bootstrap, "so-out", 4, 20, 5000, r), 20);
     for (int i = 0; i < 20; i++) {
@@ -351,7 +324,7 @@ static void test_sink_options(void **state)
          "sink: {type: kafka, brokers: '%s', topic: so-hdr}\n",
          M.bootstrap, M.bootstrap);
     run_ok(&sd, &o, &m);
-    unload(&sd);
+    spec_unload(&sd);
     assert_int_equal(read_topic(M.bootstrap, "so-hdr", 1, 20, 5000, r), 20);
     for (int i = 0; i < 20; i++) {
         char want[96];
@@ -367,7 +340,7 @@ static void test_sink_options(void **state)
          "sink: {type: kafka, brokers: '%s', topic: so-java, key: s}\n",
          schema_file(), M.bootstrap, M.bootstrap);
     run_ok(&sd, &o, &m);
-    unload(&sd);
+    spec_unload(&sd);
     assert_int_equal(read_topic(M.bootstrap, "so-java", 4, 20, 5000, r), 20);
     int used[4] = {0};
     for (int i = 0; i < 20; i++) {
@@ -400,7 +373,7 @@ static void test_sink_options(void **state)
         assert_int_equal(sl_stream_run(&sd.def, &o, &m, &err), SL_ECONFIG);
         if (!strstr(err.msg, bad[i].msg))
             fail_msg("%s: got '%s', expected '%s'", bad[i].sink, err.msg, bad[i].msg);
-        unload(&sd);
+        spec_unload(&sd);
     }
 }
 
@@ -470,7 +443,7 @@ static void test_stop_and_file_sink(void **state)
     assert_int_equal(rc, SL_OK);
     assert_int_equal(m.stopped_by, 3);
     assert_int_equal(m.records_in, 0);
-    unload(&sd);
+    spec_unload(&sd);
 }
 
 /* Stateful transforms need fitted state; a batch run's transform.json
@@ -521,8 +494,8 @@ static void test_transform_file(void **state)
     assert_string_equal(r[0].value, "{\"id\":9,\"v\":0.0,\"s\":\"x\"}");
     assert_string_equal(r[1].value, "{\"id\":10,\"v\":1.224744871391589,\"s\":\"y\"}");
     free_recs(r, 2);
-    unload(&sd);
-    unload(&batch);
+    spec_unload(&sd);
+    spec_unload(&batch);
 }
 
 /* Exactly-once: a transactional sink commits the rows and the source
@@ -595,7 +568,7 @@ static void test_exactly_once(void **state)
         assert_int_equal(seen[i], i % 2 == 0);
     free_recs(r, n);
     free(r);
-    unload(&sd2);
+    spec_unload(&sd2);
 
     /* a transactional id that resolves to nothing is a config error */
     unsetenv("SL_TEST_TXN");
@@ -608,8 +581,8 @@ static void test_exactly_once(void **state)
     sl_err_clear(&err);
     assert_int_equal(sl_stream_run(&bad.def, &o, &m, &err), SL_ECONFIG);
     assert_non_null(strstr(err.msg, "transactional_id is empty"));
-    unload(&bad);
-    unload(&sd);
+    spec_unload(&bad);
+    spec_unload(&sd);
 }
 
 /* Backpressure: the sink's broker is down for 14 s and its producer queue
@@ -678,7 +651,7 @@ static void test_backpressure(void **state)
     sl_err_clear(&err);
     assert_int_equal(sl_stream_run(&sd.def, &o, &m, &err), SL_OK);
     assert_int_equal(m.records_in, 0);
-    unload(&sd);
+    spec_unload(&sd);
     mock_stop(&slow);
 }
 
