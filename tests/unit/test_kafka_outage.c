@@ -116,7 +116,8 @@ static void assert_each_once(const char *bootstrap, const char *topic, int n)
 /* ---- (a) stop while the source's broker is down ---- */
 
 typedef struct bounce {
-    mock *down;           /* the cluster whose broker goes down */
+    mock *down;           /* the cluster whose broker goes down (NULL: none,
+                             only the stop request) */
     const char *wait_for; /* a line of the metrics file to wait for first */
     int up_after_ms;      /* then: broker down, up again this much later
                              (-1: stays down) ... */
@@ -140,13 +141,14 @@ static void *bouncer(void *arg)
             break;
         usleep(50 * 1000);
     }
-    rd_kafka_mock_broker_set_down(b->down->mc, 1);
+    if (b->down)
+        rd_kafka_mock_broker_set_down(b->down->mc, 1);
     for (int t = 0;; t += 100) {
         if (t == b->stop_after_ms) {
             b->stopped_at = now_s();
             sl_stream_request_stop();
         }
-        if (t == b->up_after_ms)
+        if (t == b->up_after_ms && b->down)
             rd_kafka_mock_broker_set_up(b->down->mc, 1);
         if (t >= b->stop_after_ms && t >= b->up_after_ms)
             break;
@@ -214,6 +216,54 @@ static void test_stop_while_source_broker_down(void **state)
     assert_int_equal(m.stopped_by, 2);
     assert_int_equal(m.records_in, 100);
     assert_int_equal(committed(src.bootstrap, "outa", "a-in"), 100);
+    spec_unload(&sd);
+    mock_stop(&src);
+}
+
+/* Dead letters the DLQ topic will not take (every produce refused with a
+ * retriable error, so librdkafka keeps retrying) when a stop comes: the
+ * checkpoint's wait for them, up to ack_timeout_ms (30 s here), is cut
+ * short by the stop, and the run fails saying so. */
+static void test_stop_while_dead_letters_wait(void **state)
+{
+    (void)state;
+    mock src;
+    mock_start(&src);
+    mock_topic(&src, "d-in", 1);
+    mock_topic(&src, "d-dlq", 1);
+    mock_topic(&M, "d-out", 1);
+    const char *v[] = {"{\"id\": 1}", "bad 1", "bad 2", "{\"id\": 2}"};
+    produce(src.bootstrap, "d-in", v, 4, 0, 0);
+    rd_kafka_resp_err_t errs[400];
+    for (int i = 0; i < 400; i++)
+        errs[i] = RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS;
+    rd_kafka_mock_push_request_errors_array(src.mc, 0 /* Produce */, 400, errs);
+    spec_def sd;
+    load(&sd,
+         "name: outd\n"
+         "source: {type: kafka, brokers: '%s', topics: d-in, group: outd, dlq_topic: d-dlq, "
+         "ack_timeout_ms: 30000, properties: {session.timeout.ms: 6000}}\n"
+         "sink: {type: kafka, brokers: '%s', topic: d-out}\n",
+         src.bootstrap, M.bootstrap);
+    sl_stream_options o = {.max_seconds = 120, .quiet = 1, .metrics_ms = 50,
+                           .metrics_file = tpath("metrics.prom")};
+    bounce b = {.down = NULL, .wait_for = "sluice_stream_records_dlq_total{pipeline=\"outd\"} 2\n",
+                .up_after_ms = 0, .stop_after_ms = 1000};
+    sl_stream_metrics m;
+    sl_err err;
+    sl_err_clear(&err);
+    sl_stream_reset_stop();
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, bouncer, &b), 0);
+    sl_rc rc = sl_stream_run(&sd.def, &o, &m, &err);
+    double returned = now_s();
+    pthread_join(th, NULL);
+    sl_stream_reset_stop();
+    assert_int_equal(rc, SL_EIO);
+    assert_non_null(strstr(err.msg, "dead-letter topic 'd-dlq': "));
+    assert_non_null(strstr(err.msg, "(stop requested)"));
+    /* ended by the stop (5 s of grace), not by the 30 s ack timeout */
+    assert_true(returned - b.stopped_at < 12.0);
     spec_unload(&sd);
     mock_stop(&src);
 }
@@ -351,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_sink_broker_down_longer_than_flush_timeout),
         cmocka_unit_test(test_sink_broker_down_at_stop),
         cmocka_unit_test(test_stop_while_source_broker_down),
+        cmocka_unit_test(test_stop_while_dead_letters_wait),
     };
     /* SL_TEST_FILTER=test_commits_count runs one case (cmocka glob) */
     if (getenv("SL_TEST_FILTER"))
