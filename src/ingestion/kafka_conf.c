@@ -15,6 +15,7 @@
 #include "ingestion/kafka_internal.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
+#include "sluice/stream.h"
 
 #define SECRET_FILE_MAX (4 * 1024 * 1024)
 
@@ -23,6 +24,17 @@ int64_t sl_kafka_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t sl_kafka_wait_deadline(int64_t start, int64_t timeout_ms, int64_t grace_ms,
+                               int64_t *stop_seen)
+{
+    if (*stop_seen == 0 && sl_stream_stop_requested())
+        *stop_seen = sl_kafka_now_ms();
+    int64_t d = timeout_ms < 0 ? INT64_MAX : start + timeout_ms;
+    if (*stop_seen && *stop_seen + grace_ms < d)
+        d = *stop_seen + grace_ms;
+    return d;
 }
 
 int sl_kafka_secret_key(const char *key)

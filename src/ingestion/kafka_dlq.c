@@ -20,7 +20,6 @@
 #include "ingestion/kafka_internal.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
-#include "sluice/stream.h"
 
 struct sl_kdlq {
     /* topic */
@@ -212,8 +211,6 @@ sl_rc sl_kdlq_write(sl_kdlq *d, const rd_kafka_message_t *m,
     return rc;
 }
 
-#define STOP_GRACE_MS 5000
-
 sl_rc sl_kdlq_sync(sl_kdlq *d, int64_t timeout_ms, sl_err *err)
 {
     if (!d)
@@ -227,16 +224,13 @@ sl_rc sl_kdlq_sync(sl_kdlq *d, int64_t timeout_ms, sl_err *err)
     if (!d->rk)
         return SL_OK;
     /* in slices, so a stop request is seen: after one, the wait is cut
-     * to STOP_GRACE_MS (the records are read again: at-least-once) */
+     * to SL_KAFKA_STOP_GRACE_MS (the records are read again:
+     * at-least-once) */
     int64_t start = sl_kafka_now_ms(), stop_seen = 0;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
     for (;;) {
-        int64_t now = sl_kafka_now_ms();
-        if (!stop_seen && sl_stream_stop_requested())
-            stop_seen = now;
-        int64_t left = timeout_ms - (now - start);
-        if (stop_seen && STOP_GRACE_MS - (now - stop_seen) < left)
-            left = STOP_GRACE_MS - (now - stop_seen);
+        int64_t left = sl_kafka_wait_deadline(start, timeout_ms, SL_KAFKA_STOP_GRACE_MS,
+                                              &stop_seen) - sl_kafka_now_ms();
         if (left <= 0)
             break;
         if ((e = rd_kafka_flush(d->rk, (int)(left < 100 ? left : 100))) !=

@@ -30,7 +30,6 @@
 #include "sluice/kafka.h"
 #include "sluice/log.h"
 #include "sluice/mem.h"
-#include "sluice/stream.h"
 
 /* ---- partitions ---- */
 
@@ -325,7 +324,7 @@ sl_rc sl_ksrc_rewind(void *inst, sl_err *err)
  *     by whichever later checkpoint finds it;
  *   - the final checkpoint (sl_kafka_source_finishing) waits for the one in
  *     flight and for its own, at most ack_timeout_ms and at most
- *     FINAL_GRACE_MS after the stop request, and fails (SL_EIO) when an
+ *     SL_KAFKA_STOP_GRACE_MS after the stop request, and fails (SL_EIO) when an
  *     assigned partition is left uncommitted: whoever stopped the run must
  *     learn that records will be read again.
  * A commit is sent only once the sink acknowledged every row of the
@@ -334,7 +333,6 @@ sl_rc sl_ksrc_rewind(void *inst, sl_err *err)
  * is sent for a lost assignment: the partitions belong to someone else,
  * who resumes from the last commit. */
 #define COMMIT_SLICE_MS 100
-#define FINAL_GRACE_MS 5000
 #define NO_CAP ((int64_t)1 << 40)
 
 void sl_kafka_source_finishing(void *inst)
@@ -346,15 +344,10 @@ void sl_kafka_source_finishing(void *inst)
  * (monotonic ms); earlier once a stop is requested. */
 static int64_t commit_deadline(ksrc *s, int64_t start)
 {
-    int64_t now = sl_kafka_now_ms();
-    if (s->stop_seen_ms == 0 && sl_stream_stop_requested())
-        s->stop_seen_ms = now;
-    if (!s->finishing)
-        return s->stop_seen_ms ? now : start + SL_KSRC_COMMIT_WAIT_MS;
-    int64_t d = start + s->c->ack_timeout_ms;
-    if (s->stop_seen_ms && s->stop_seen_ms + FINAL_GRACE_MS < d)
-        d = s->stop_seen_ms + FINAL_GRACE_MS;
-    return d;
+    if (!s->finishing) /* no grace: a stop ends the wait */
+        return sl_kafka_wait_deadline(start, SL_KSRC_COMMIT_WAIT_MS, 0, &s->stop_seen_ms);
+    return sl_kafka_wait_deadline(start, s->c->ack_timeout_ms, SL_KAFKA_STOP_GRACE_MS,
+                                  &s->stop_seen_ms);
 }
 
 /* A failed commit: authorization and configuration errors end the run;

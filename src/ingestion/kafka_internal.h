@@ -23,6 +23,18 @@
 /* Milliseconds of a monotonic clock. */
 int64_t sl_kafka_now_ms(void);
 
+/* How long waits for the broker (flushes, commits) may still go on after a
+ * stop request (SIGTERM) when nothing else bounds them. */
+#define SL_KAFKA_STOP_GRACE_MS 5000
+
+/* The deadline of a wait for the broker begun at start (monotonic ms) that
+ * may last timeout_ms (< 0: no limit), cut to grace_ms after the first stop
+ * request seen (*stop_seen: when, 0 before; updated here). INT64_MAX when
+ * nothing bounds it yet. Waits poll in short slices and call this each
+ * time, so a stop is never missed for long. */
+int64_t sl_kafka_wait_deadline(int64_t start, int64_t timeout_ms, int64_t grace_ms,
+                               int64_t *stop_seen);
+
 /* 1 when the property's value must never be shown. */
 int sl_kafka_secret_key(const char *key);
 

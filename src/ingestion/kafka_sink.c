@@ -496,12 +496,8 @@ static sl_rc delivery_failed(ksink *k, sl_err *err)
  * requested, it also ends flush_timeout_ms later, with this error. */
 static sl_rc stop_expired(ksink *k, sl_err *err)
 {
-    if (!sl_stream_stop_requested())
-        return SL_OK;
     int64_t now = sl_kafka_now_ms();
-    if (k->stop_seen_ms == 0)
-        k->stop_seen_ms = now;
-    if (now - k->stop_seen_ms < k->c->flush_timeout_ms)
+    if (now < sl_kafka_wait_deadline(now, -1, k->c->flush_timeout_ms, &k->stop_seen_ms))
         return SL_OK;
     return sl_err_set(err, SL_EIO, "sink 'kafka': %d messages to '%s' still not acknowledged "
                       "%lld ms after the stop request (is the broker reachable?)",
